@@ -1,0 +1,3 @@
+"""FabricScope: fabric quality inspection with a two-head ONNX model."""
+
+__version__ = "0.1.0"
