@@ -1,0 +1,482 @@
+"""Folder scoring: find images, decode them in parallel, run the model in batches, report.
+
+The pipeline (:func:`iter_scores`): a thread pool decodes files ahead of the
+model (Pillow and ONNX Runtime both release the GIL, so decoding overlaps
+inference), JPEGs are decoded at the smallest DCT scale that still covers the
+model input, and read-ahead is bounded, so memory does not grow with the
+folder. Results come out in input order, one per file; a file that cannot be
+read becomes an error row and the batch goes on.
+
+:func:`score_folder` drives a whole run for the CLI and the GUI batch tab: the
+report (see :mod:`fabricscope.report`), resume, heatmap overlays, progress
+callbacks, cancellation and a :class:`Summary`. No Qt here.
+
+Report columns (:func:`columns`): ``path, status, width, height, flagged``,
+then per head ``<head>_prob`` (P(defect), 6 decimals), ``<head>_flag`` and
+``<head>_cell`` (the strongest map cell as ``"row,col"``, 0-based from the
+top-left), then ``error`` (empty for ``ok`` rows). ``width``/``height`` are
+the upright original image size.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .contract import ModelSpec
+from .imaging import IMAGE_SUFFIXES, MAX_PIXELS, ImageError, decode_image, fit_to_input
+from .inspector import Inspection, Inspector
+from .report import ReportWriter, path_key
+
+# --- finding files ----------------------------------------------------------------------------
+
+
+def _scan_folder(root: Path, recursive: bool) -> list[Path]:
+    """Image files under ``root`` sorted by relative path; hidden names skipped; symlink loops cut."""
+    found: list[tuple[str, Path]] = []
+    if not recursive:
+        try:
+            entries = list(os.scandir(root))
+        except OSError:
+            return []
+        for e in entries:
+            if e.name.startswith(".") or Path(e.name).suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            try:
+                if e.is_file():
+                    found.append((e.name, root / e.name))
+            except OSError:
+                continue
+        return [p for _, p in sorted(found)]
+    visited: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        try:
+            st = os.stat(dirpath)
+        except OSError:
+            dirnames[:] = []
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key in visited:  # a symlink back to a folder already walked: a loop or an alias
+            dirnames[:] = []
+            continue
+        visited.add(key)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            if name.startswith(".") or Path(name).suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            full = Path(dirpath) / name
+            if full.is_file():
+                found.append((full.relative_to(root).as_posix(), full))
+    return [p for _, p in sorted(found)]
+
+
+def find_images(paths: Sequence[Path], recursive: bool) -> list[Path]:
+    """The files to score, in a stable order, each once.
+
+    Arguments keep the order given; a folder contributes its image files
+    (:data:`imaging.IMAGE_SUFFIXES`, hidden files skipped) sorted by relative
+    path, with subfolders when ``recursive`` (symlinked folders are followed,
+    loops skipped). A file named explicitly is kept whatever its suffix (a
+    non-image then becomes an error row), and so is a path that does not exist
+    (an error row "file not found"). The same file reached twice, by any path,
+    is listed once, at its first place.
+    """
+    out: list[Path] = []
+    seen: set[str] = set()
+
+    def add(p: Path) -> None:
+        try:
+            key = os.path.normcase(str(p.resolve()))
+        except (OSError, RuntimeError):  # RuntimeError: a symlink loop on older Pythons
+            key = os.path.normcase(os.path.abspath(p))
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            for f in _scan_folder(p, recursive):
+                add(f)
+        else:
+            add(p)
+    return out
+
+
+# --- one file ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One file decoded and fitted to the model input, or the reason it could not be."""
+
+    path: Path
+    array: np.ndarray | None  # size x size x 3 uint8, None on error
+    original_size: tuple[int, int] | None  # (width, height) upright, None on error
+    error: str = ""
+
+
+def prepare_file(path: Path, size: int, *, max_pixels: int = MAX_PIXELS) -> Prepared:
+    """Decode ``path`` no larger than needed and fit it to ``size``; never raises."""
+    try:
+        decoded = decode_image(path, target=size, max_pixels=max_pixels)
+        return Prepared(path, fit_to_input(decoded.rgb, size), decoded.original_size)
+    except ImageError as exc:
+        return Prepared(path, None, None, str(exc))
+    except Exception as exc:  # one bad file must never stop a batch
+        return Prepared(path, None, None, f"unexpected error: {type(exc).__name__}: {exc}")
+
+
+# --- rows -------------------------------------------------------------------------------------
+
+
+def columns(spec: ModelSpec) -> list[str]:
+    """Report columns for a model (see the module docstring)."""
+    cols = ["path", "status", "width", "height", "flagged"]
+    for h in spec.heads:
+        cols += [f"{h.name}_prob", f"{h.name}_flag", f"{h.name}_cell"]
+    return [*cols, "error"]
+
+
+def row_for(path: Path | str, inspection: Inspection | None, error: str, spec: ModelSpec) -> dict[str, Any]:
+    """One report row: the inspection's answers, or an error row (``inspection`` None)."""
+    row: dict[str, Any] = dict.fromkeys(columns(spec))
+    row["path"] = str(path)
+    if inspection is None:
+        row["status"] = "error"
+        row["error"] = error or "unknown error"
+        return row
+    row["status"] = "ok"
+    row["error"] = ""
+    row["width"], row["height"] = (int(v) for v in inspection.image_size)
+    row["flagged"] = inspection.flagged
+    for h in inspection.heads:
+        r, c = h.strongest
+        row[f"{h.name}_prob"] = round(h.prob, 6)
+        row[f"{h.name}_flag"] = h.flag
+        row[f"{h.name}_cell"] = f"{r},{c}"
+    return row
+
+
+# --- the pipeline -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One file's result: its place in the input, the report row, the inspection (None on error)."""
+
+    index: int
+    path: Path
+    row: dict[str, Any]
+    inspection: Inspection | None
+
+
+def iter_scores(
+    inspector: Inspector,
+    files: Sequence[Path],
+    *,
+    batch_size: int = 16,
+    workers: int = 2,
+    should_stop: Callable[[], bool] | None = None,
+    max_pixels: int = MAX_PIXELS,
+) -> Iterator[Scored]:
+    """Score ``files`` in input order, decoding ahead of the model on ``workers`` threads.
+
+    At most ``2 * batch_size + workers`` images are decoded or decoding at any
+    time. ``should_stop`` is checked before each batch; when it returns true
+    the iterator ends (rows already yielded stand). Closing the iterator early
+    cancels the decoding still queued.
+    """
+    if batch_size < 1 or workers < 1:
+        raise ValueError("batch_size and workers must be at least 1")
+    files = list(files)
+    size, spec = inspector.input_size, inspector.spec
+    ahead = 2 * batch_size + workers
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fabricscope-decode")
+    pending: deque[Future[Prepared]] = deque()
+    next_file = 0
+
+    def fill() -> None:
+        nonlocal next_file
+        while next_file < len(files) and len(pending) < ahead:
+            pending.append(pool.submit(prepare_file, files[next_file], size, max_pixels=max_pixels))
+            next_file += 1
+
+    try:
+        for start in range(0, len(files), batch_size):
+            if should_stop is not None and should_stop():
+                return
+            fill()
+            batch = [pending.popleft().result() for _ in range(min(batch_size, len(files) - start))]
+            fill()  # keep the decoders busy while the model runs on this batch
+            ok = [p for p in batch if p.array is not None]
+            results: list[Inspection] = []
+            if ok:
+                arrays = np.stack([p.array for p in ok])  # type: ignore[misc]
+                results = inspector.run(arrays, [p.original_size for p in ok])  # type: ignore[misc]
+            by_path = iter(results)
+            for offset, prep in enumerate(batch):
+                ins = next(by_path) if prep.array is not None else None
+                yield Scored(start + offset, prep.path, row_for(prep.path, ins, prep.error, spec), ins)
+    finally:
+        for fut in pending:
+            fut.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# --- a whole run ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a run stands, for progress bars: ``done`` of ``total`` (resumed rows included)."""
+
+    done: int
+    total: int
+    images_per_s: float  # this run's scoring rate
+    eta_s: float | None  # None until a rate is known
+    elapsed_s: float
+
+
+MAX_ERRORS_KEPT = 1000
+
+
+@dataclass
+class Summary:
+    """What a run did. Counts cover every row of the report, rows resumed from an earlier run included."""
+
+    total: int = 0  # files in the run
+    scored: int = 0  # scored by this run
+    resumed: int = 0  # skipped because the report already held them
+    ok: int = 0
+    errors: int = 0
+    flagged: int = 0  # images with any head flagged
+    flagged_per_head: dict[str, int] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+    stopped: bool = False  # cancelled or interrupted before the end
+    heatmaps_written: int = 0
+    heatmap_errors: list[str] = field(default_factory=list)
+    error_rows: list[dict[str, Any]] = field(default_factory=list)  # path and error, the first MAX_ERRORS_KEPT
+
+    @property
+    def images_per_s(self) -> float:
+        return self.scored / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    def count(self, row: dict[str, Any], heads: Sequence[str]) -> None:
+        if row.get("status") == "ok":
+            self.ok += 1
+            if row.get("flagged"):
+                self.flagged += 1
+            for h in heads:
+                if row.get(f"{h}_flag"):
+                    self.flagged_per_head[h] = self.flagged_per_head.get(h, 0) + 1
+        else:
+            self.errors += 1
+            if len(self.error_rows) < MAX_ERRORS_KEPT:
+                self.error_rows.append({"path": row.get("path"), "error": row.get("error")})
+
+    def lines(self) -> list[str]:
+        """The summary in words, a few lines."""
+        out = [f"{self.total} images: {self.ok} ok, {self.errors} errors, {self.flagged} flagged"]
+        if self.flagged_per_head:
+            out.append("flagged per head: " + ", ".join(f"{h} {n}" for h, n in self.flagged_per_head.items()))
+        rate = f"{self.scored} scored in {self.elapsed_s:.1f} s ({self.images_per_s:.1f} images/s)"
+        if self.resumed:
+            rate += f"; {self.resumed} already in the report (resumed)"
+        out.append(rate)
+        if self.heatmaps_written or self.heatmap_errors:
+            out.append(f"{self.heatmaps_written} heatmap overlays written, {len(self.heatmap_errors)} failed")
+        if self.stopped:
+            out.append(f"stopped early: {self.total - self.ok - self.errors} images not scored")
+        return out
+
+
+def overlay_names(files: Sequence[Path], suffix: str) -> dict[Path, Path]:
+    """Relative overlay file names: each image's path relative to the files' common folder.
+
+    Keeps names recognisable and unique (``sub/a.jpg`` -> ``sub/a.jpg.heatmap.jpg``),
+    and the same for a resumed run over the same inputs.
+    """
+    if not files:
+        return {}
+    absolute = [Path(os.path.abspath(f)) for f in files]
+    common = Path(os.path.commonpath([str(a.parent) for a in absolute]))
+    return {
+        f: a.relative_to(common).with_name(a.name + f".heatmap{suffix}") for f, a in zip(files, absolute, strict=True)
+    }
+
+
+def score_folder(
+    inspector: Inspector,
+    files: Sequence[Path],
+    *,
+    report: Path | None = None,
+    resume: bool = False,
+    heatmaps: Path | None = None,
+    heatmap_format: str = "jpg",
+    heatmaps_for: str = "all",
+    batch_size: int = 16,
+    workers: int = 2,
+    max_pixels: int = MAX_PIXELS,
+    should_stop: Callable[[], bool] | None = None,
+    on_row: Callable[[Scored], None] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> Summary:
+    """Score ``files`` (from :func:`find_images`) into an optional report; return a Summary.
+
+    ``resume``: rows already in ``report`` are kept and their files skipped.
+    ``heatmaps``: a folder for overlay images (``heatmaps_for`` ``"all"`` or
+    ``"flagged"``), named by :func:`overlay_names`. ``on_row`` gets every
+    newly scored file in order; ``on_progress`` is called after each batch.
+    Ctrl-C (KeyboardInterrupt) finishes the report before it propagates.
+    Raises :class:`report.ReportError` before scoring anything if the report
+    cannot be written.
+    """
+    from .heatmap_render import write_overlay  # numpy + Pillow; imported only when used
+
+    if heatmaps_for not in ("all", "flagged"):
+        raise ValueError(f"heatmaps_for must be 'all' or 'flagged', got {heatmaps_for!r}")
+    spec = inspector.spec
+    heads = spec.head_names
+    summary = Summary(total=len(files), flagged_per_head=dict.fromkeys(heads, 0))
+    writer = ReportWriter(report, columns(spec), resume=resume) if report is not None else None
+    todo = list(files)
+    if writer is not None and resume:
+        done = {path_key(r["path"]) for r in writer.previous}
+        todo = [f for f in files if path_key(f) not in done]
+        summary.resumed = len(files) - len(todo)
+        wanted = {path_key(f) for f in files}
+        for row in writer.previous:
+            if path_key(row["path"]) in wanted:
+                summary.count(row, heads)
+    names: dict[Path, Path] = {}
+    if heatmaps is not None:
+        heatmaps.mkdir(parents=True, exist_ok=True)
+        names = overlay_names(files, "." + heatmap_format.lower().lstrip("."))
+    overlay_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fabricscope-overlay") if names else None
+    overlays: deque[tuple[Path, Future[None]]] = deque()
+    lock = threading.Lock()
+
+    def collect(block_over: int) -> None:
+        while overlays and (len(overlays) > block_over or overlays[0][1].done()):
+            path, fut = overlays.popleft()
+            try:
+                fut.result()
+                summary.heatmaps_written += 1
+            except Exception as exc:  # a failed overlay is reported, never fatal
+                with lock:
+                    summary.heatmap_errors.append(f"{path}: {exc}")
+
+    start = time.perf_counter()
+    last_index = -1
+    try:
+        for scored in iter_scores(
+            inspector, todo, batch_size=batch_size, workers=workers, should_stop=should_stop, max_pixels=max_pixels
+        ):
+            if writer is not None:
+                writer.write(scored.row)
+            summary.scored += 1
+            summary.count(scored.row, heads)
+            if overlay_pool is not None and scored.inspection is not None:
+                if heatmaps_for == "all" or scored.inspection.flagged:
+                    out = heatmaps / names[scored.path]  # type: ignore[operator]
+                    fut = overlay_pool.submit(write_overlay, scored.path, scored.inspection, out, max_pixels=max_pixels)
+                    overlays.append((scored.path, fut))
+                    collect(block_over=2 * batch_size)
+            if on_row is not None:
+                on_row(scored)
+            last_index = scored.index
+            end_of_batch = (scored.index + 1) % batch_size == 0 or scored.index == len(todo) - 1
+            if end_of_batch:
+                if writer is not None:
+                    writer.sync()
+                if on_progress is not None:
+                    on_progress(_progress(summary, start))
+    except BaseException:
+        summary.stopped = True
+        raise
+    finally:
+        summary.elapsed_s = time.perf_counter() - start
+        if last_index + 1 < len(todo):
+            summary.stopped = True
+        if overlay_pool is not None:
+            overlay_pool.shutdown(wait=True)
+            collect(block_over=0)
+        if writer is not None:
+            writer.close()
+    return summary
+
+
+def _progress(summary: Summary, start: float) -> Progress:
+    elapsed = time.perf_counter() - start
+    rate = summary.scored / elapsed if elapsed > 0 else 0.0
+    done = summary.ok + summary.errors
+    eta = (summary.total - done) / rate if rate > 0 else None
+    return Progress(done=done, total=summary.total, images_per_s=rate, eta_s=eta, elapsed_s=elapsed)
+
+
+# --- speed ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpeedResult:
+    """Model speed on pre-decoded arrays (no file decoding): the ceiling for batch scoring."""
+
+    provider: str
+    latency_ms: float  # median time of one image at batch size 1
+    images_per_s: dict[int, float]  # throughput per batch size tried
+
+    @property
+    def best_batch(self) -> int:
+        return max(self.images_per_s, key=lambda b: self.images_per_s[b])
+
+    @property
+    def best_images_per_s(self) -> float:
+        return self.images_per_s[self.best_batch]
+
+
+def measure_model_speed(
+    inspector: Inspector,
+    *,
+    batch_sizes: Sequence[int] = (1, 4, 8, 16, 32),
+    seconds: float = 1.0,
+    seed: int = 0,
+) -> SpeedResult:
+    """Time the model alone: latency at batch 1 and images/s for each batch size.
+
+    Each measurement warms up once, then repeats for about ``seconds``.
+    """
+    size = inspector.input_size
+    rng = np.random.default_rng(seed)
+    biggest = max(batch_sizes)
+    arrays = rng.integers(0, 256, (biggest, size, size, 3), dtype=np.uint8)
+    rates: dict[int, float] = {}
+    latency = 0.0
+    for b in batch_sizes:
+        batch = arrays[:b]
+        inspector.run(batch)  # warm-up: first runs allocate
+        times: list[float] = []
+        t_end = time.perf_counter() + seconds
+        while time.perf_counter() < t_end or len(times) < 3:
+            t0 = time.perf_counter()
+            inspector.run(batch)
+            times.append(time.perf_counter() - t0)
+        med = float(np.median(times))
+        rates[b] = b / med
+        if b == 1:
+            latency = med * 1000.0
+    if 1 not in rates:
+        inspector.run(arrays[:1])
+        t0 = time.perf_counter()
+        inspector.run(arrays[:1])
+        latency = (time.perf_counter() - t0) * 1000.0
+    return SpeedResult(provider=inspector.provider, latency_ms=latency, images_per_s=rates)
