@@ -21,8 +21,16 @@ from .pooling import cell_region
 
 #: Anchor colours of the map (dark blue -> purple -> orange -> yellow), 0..1 evenly spaced.
 _ANCHORS = np.array(
-    [(13, 8, 135), (84, 2, 163), (139, 10, 165), (185, 50, 137), (219, 92, 104), (244, 136, 73), (254, 188, 43),
-     (240, 249, 33)],
+    [
+        (13, 8, 135),
+        (84, 2, 163),
+        (139, 10, 165),
+        (185, 50, 137),
+        (219, 92, 104),
+        (244, 136, 73),
+        (254, 188, 43),
+        (240, 249, 33),
+    ],
     dtype=np.float64,
 )
 CAPTION_HEIGHT = 22

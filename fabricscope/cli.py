@@ -1,0 +1,434 @@
+"""The ``fabricscope`` command: score folders, show the model card, time the model, make data, open the GUI.
+
+Sub-commands: ``score``, ``info``, ``bench``, ``synth``, ``gui``; no
+sub-command opens the GUI. Qt is imported only by ``gui``.
+
+Exit codes: 0 done; 1 ``score --fail-on-defect`` and some image was flagged;
+2 bad usage, an unusable model or report path, or no images found;
+130 interrupted (Ctrl-C or SIGTERM), after the report is flushed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from . import batch, providers
+from .imaging import MAX_PIXELS
+from .inspector import DEFAULT_MODEL, Inspector, ModelError
+from .report import ReportError, check_writable
+
+EXIT_OK, EXIT_FLAGGED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 1, 2, 130, 141
+
+
+class UsageError(Exception):
+    """Bad arguments found after parsing (exit code 2, message printed)."""
+
+
+# --- parser -----------------------------------------------------------------------------------
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _threshold(text: str) -> tuple[str, float]:
+    head, sep, value = text.partition("=")
+    if not sep or not head:
+        raise argparse.ArgumentTypeError(f"expected HEAD=VALUE (e.g. hole=0.3), got {text!r}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"threshold for {head!r} is not a number: {value!r}") from None
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"threshold for {head!r} must be between 0 and 1, got {number}")
+    return head.strip(), number
+
+
+def _model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="ONNX model file (default: the shipped model)")
+    p.add_argument("--provider", default="auto", type=str.lower, choices=providers.CHOICES, help="execution provider")
+    p.add_argument("--threads", type=_positive_int, default=None, help="ONNX Runtime intra-op threads (default: all)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fabricscope",
+        description="Fabric inspection with a two-head ONNX model (holes: max pooling, wrinkles: average pooling).",
+        epilog="Without a command, the desktop app opens.",
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"fabricscope {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    score = sub.add_parser("score", help="score images and folders, write a report", description=_SCORE_HELP)
+    score.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="image files and/or folders")
+    score.add_argument("-r", "--recursive", action="store_true", help="include subfolders")
+    score.add_argument("-o", "--out", type=Path, help="report file: .csv, .jsonl or .json (default: table on stdout)")
+    score.add_argument("--resume", action="store_true", help="keep the rows already in --out, score only the rest")
+    score.add_argument("--heatmaps", type=Path, metavar="DIR", help="write a heatmap overlay per image into DIR")
+    score.add_argument("--heatmap-format", choices=("jpg", "png"), default="jpg", help="overlay format (default: jpg)")
+    score.add_argument(
+        "--heatmaps-for", choices=("all", "flagged"), default="all", help="overlays for all images or flagged ones"
+    )
+    score.add_argument(
+        "--threshold", type=_threshold, action="append", default=[], metavar="HEAD=VALUE", help="e.g. hole=0.3"
+    )
+    score.add_argument("--batch-size", type=_positive_int, default=16, help="images per model run (default: 16)")
+    workers = min(4, os.cpu_count() or 2)
+    score.add_argument(
+        "--workers", type=_positive_int, default=workers, help=f"decoding threads (default: {workers}, cores up to 4)"
+    )
+    score.add_argument(
+        "--max-megapixels",
+        type=float,
+        default=MAX_PIXELS / 1e6,
+        help=f"refuse larger images as possible decompression bombs (default: {MAX_PIXELS / 1e6:.0f})",
+    )
+    score.add_argument("--fail-on-defect", action="store_true", help="exit with code 1 when any image is flagged")
+    score.add_argument("-q", "--quiet", action="store_true", help="no progress and no summary on stderr")
+    _model_args(score)
+
+    info = sub.add_parser("info", help="show the model card and the execution providers here")
+    _model_args(info)
+    info.add_argument("--json", action="store_true", help="print the model spec as JSON")
+
+    bench = sub.add_parser("bench", help="time the model: latency at batch 1, throughput at the best batch size")
+    _model_args(bench)
+    bench.add_argument("--seconds", type=float, default=2.0, help="time per measurement (default: 2)")
+    bench.add_argument(
+        "--batch-sizes", type=_positive_int, nargs="+", default=[1, 2, 4, 8, 16, 32], metavar="N", help="sizes to try"
+    )
+
+    synth = sub.add_parser("synth", help="write a labelled synthetic fabric data set")
+    synth.add_argument("out", type=Path, metavar="OUT", help="output folder")
+    synth.add_argument("--n", type=_positive_int, required=True, help="number of images")
+    synth.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    synth.add_argument("--size", type=_positive_int, default=224, help="image side in pixels (default: 224)")
+
+    gui = sub.add_parser("gui", help="open the desktop app (the default)", add_help=False)
+    gui.add_argument("gui_args", nargs=argparse.REMAINDER, help="arguments for the app (see: fabricscope gui --help)")
+    return parser
+
+
+_SCORE_HELP = """Score image files and folders. One row per file: a file that cannot be read
+becomes an error row and the run goes on. Rows are written as they are scored;
+after an interruption, run the same command with --resume to score the rest."""
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _open_inspector(args: argparse.Namespace) -> Inspector:
+    try:
+        inspector = Inspector(args.model, provider=args.provider, threads=args.threads)
+    except ModelError as exc:
+        message = str(exc)
+        if Path(args.model) == DEFAULT_MODEL and not DEFAULT_MODEL.exists():
+            message += " (the shipped model is made by `make model`; or pass --model FILE)"
+        raise UsageError(message) from None
+    if inspector.provider_report.note:
+        _err(f"note: {inspector.provider_report.note}")
+    return inspector
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "--"
+    seconds = round(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+class ProgressPrinter:
+    """A bar redrawn in place on a terminal; otherwise a plain line every ``every`` images."""
+
+    def __init__(self, stream: TextIO, every: int = 100) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.every = every
+        self._last_line = 0
+        self._last_draw = 0.0
+        self._drawn = False
+
+    def __call__(self, p: batch.Progress) -> None:
+        text = f"{p.done}/{p.total} images  {p.images_per_s:.1f}/s  ETA {_duration(p.eta_s)}"
+        if self.tty:
+            now = time.monotonic()
+            if now - self._last_draw < 0.1 and p.done < p.total:
+                return
+            self._last_draw = now
+            width = 30
+            filled = int(width * p.done / p.total) if p.total else width
+            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {text}\x1b[K")
+            self.stream.flush()
+            self._drawn = True
+        elif p.done - self._last_line >= self.every or (p.done == p.total and self._last_line):
+            self._last_line = p.done
+            print(f"scored {text}", file=self.stream, flush=True)
+
+    def finish(self) -> None:
+        if self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._drawn = False
+
+
+class Table:
+    """Rows as a readable fixed-width table on stdout, printed as they are scored."""
+
+    def __init__(self, heads: Sequence[Any], files: Sequence[Path], stream: TextIO) -> None:
+        self.heads = heads
+        self.stream = stream
+        self.path_width = max(12, min(60, max((len(str(f)) for f in files), default=4)))
+        self.head_width = [max(len(f"{h.name}({h.pooling})"), 12) for h in heads]
+        cols = [f"{h.name}({h.pooling})".ljust(w) for h, w in zip(heads, self.head_width, strict=True)]
+        print(f"{'path'.ljust(self.path_width)}  {'  '.join(cols)}  result", file=stream, flush=True)
+
+    def _path(self, text: str) -> str:
+        if len(text) > self.path_width:
+            text = "…" + text[-(self.path_width - 1) :]
+        return text.ljust(self.path_width)
+
+    def row(self, scored: batch.Scored) -> None:
+        row = scored.row
+        if row["status"] != "ok":
+            cells = ["-".ljust(w) for w in self.head_width]
+            result = f"error: {row['error']}"
+        else:
+            cells = []
+            for h, w in zip(self.heads, self.head_width, strict=True):
+                mark = f" {h.labels[1].upper()}" if row[f"{h.name}_flag"] else ""
+                cells.append(f"{row[f'{h.name}_prob']:.3f}{mark}".ljust(w))
+            flagged = [h.name for h in self.heads if row[f"{h.name}_flag"]]
+            result = f"FLAGGED ({', '.join(flagged)})" if flagged else "ok"
+        print(f"{self._path(row['path'])}  {'  '.join(cells)}  {result}", file=self.stream, flush=True)
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    missing = [str(p) for p in args.paths if not p.exists() and not p.is_symlink()]
+    if missing:
+        raise UsageError("no such file or folder: " + ", ".join(missing))
+    if args.resume and args.out is None:
+        raise UsageError("--resume needs --out (the report to resume)")
+    if args.max_megapixels <= 0:
+        raise UsageError("--max-megapixels must be positive")
+    if args.out is not None:
+        try:
+            check_writable(args.out)
+        except ReportError as exc:
+            raise UsageError(str(exc)) from None
+    inspector = _open_inspector(args)
+    for head, value in args.threshold:
+        try:
+            inspector.set_threshold(head, value)
+        except KeyError:
+            heads = ", ".join(inspector.thresholds)
+            raise UsageError(f"--threshold: this model has no head {head!r} (heads: {heads})") from None
+    files = batch.find_images(args.paths, args.recursive)
+    if not files:
+        hint = "" if args.recursive else " (add --recursive to look in subfolders)"
+        raise UsageError("no image files found in: " + ", ".join(str(p) for p in args.paths) + hint)
+
+    table = Table(inspector.spec.heads, files, sys.stdout) if args.out is None else None
+    progress = ProgressPrinter(sys.stderr) if not args.quiet else None
+    scored = 0
+
+    def on_row(s: batch.Scored) -> None:
+        nonlocal scored
+        scored += 1
+        if table is not None:
+            if progress is not None:
+                progress.finish()  # do not print a row through the middle of the bar
+            table.row(s)
+
+    try:
+        summary = batch.score_folder(
+            inspector,
+            files,
+            report=args.out,
+            resume=args.resume,
+            heatmaps=args.heatmaps,
+            heatmap_format=args.heatmap_format,
+            heatmaps_for=args.heatmaps_for,
+            batch_size=args.batch_size,
+            workers=args.workers,
+            max_pixels=int(args.max_megapixels * 1e6),
+            on_row=on_row,
+            on_progress=progress,
+        )
+    except ReportError as exc:
+        raise UsageError(str(exc)) from None
+    except KeyboardInterrupt:
+        if progress is not None:
+            progress.finish()
+        kept = f"; the report {args.out} holds every row scored so far, rerun with --resume" if args.out else ""
+        _err(f"interrupted after {scored} images{kept}")
+        return EXIT_INTERRUPTED
+    if progress is not None:
+        progress.finish()
+    if not args.quiet:
+        for line in summary.lines():
+            _err(line)
+        for e in summary.error_rows[:5]:
+            _err(f"  error: {e['path']}: {e['error']}")
+        if len(summary.error_rows) > 5:
+            _err(f"  ... {summary.errors - 5} more error rows")
+        for e in summary.heatmap_errors[:5]:
+            _err(f"  heatmap failed: {e}")
+        if args.out is not None:
+            _err(f"report: {args.out}")
+    if args.fail_on_defect and summary.flagged:
+        return EXIT_FLAGGED
+    return EXIT_OK
+
+
+def _card_lines(value: Any, indent: str = "  ") -> list[str]:
+    lines = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(v, (dict, list)) and v and not all(isinstance(x, (int, float, str)) for x in v):
+                lines.append(f"{indent}{k}:")
+                lines += _card_lines(v, indent + "  ")
+            else:
+                lines.append(f"{indent}{k}: {json.dumps(v) if isinstance(v, list) else v}")
+    elif isinstance(value, list):
+        for v in value:
+            sub = _card_lines(v, indent + "  ")
+            lines += [f"{indent}- {sub[0].strip()}", *sub[1:]] if sub else []
+    else:
+        lines.append(f"{indent}{value}")
+    return lines
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    inspector = _open_inspector(args)
+    spec = inspector.spec
+    if args.json:
+        data = {
+            "model": str(inspector.path),
+            "contract": spec.contract_version,
+            "input_size": spec.input_size,
+            "stride": spec.stride,
+            "receptive_field": spec.receptive_field,
+            "heads": [h.to_json() for h in spec.heads],
+            "card": dict(spec.card),
+            "providers_available": providers.available(),
+            "provider_used": inspector.provider,
+        }
+        print(json.dumps(data, indent=2))
+        return EXIT_OK
+    size = spec.input_size
+    cells = size // spec.stride
+    print(f"model: {inspector.path}")
+    print(f"contract version {spec.contract_version}; input {size}x{size} RGB uint8, maps {cells}x{cells}")
+    print(f"one map cell: stride {spec.stride} px, receptive field {spec.receptive_field} px (model input pixels)")
+    print("heads:")
+    for h in spec.heads:
+        print(
+            f"  {h.name:<10} {h.display_title}; labels {h.labels[0]}/{h.labels[1]}; "
+            f"threshold {h.threshold:g}; outputs {h.map_output}, {h.prob_output}"
+        )
+    if spec.card:
+        print("model card:")
+        for line in _card_lines(dict(spec.card)):
+            print(line)
+    print(f"execution providers here: {', '.join(providers.available())}; this session runs on {inspector.provider}")
+    return EXIT_OK
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    inspector = _open_inspector(args)
+    sizes = sorted(set(args.batch_sizes) | {1})
+    where = f"{inspector.provider}, input {inspector.input_size}px, {os.cpu_count()} cores"
+    print(f"model {inspector.path.name} on {where}")
+    result = batch.measure_model_speed(inspector, batch_sizes=sizes, seconds=args.seconds)
+    for b in sizes:
+        print(f"  batch {b:>3}: {result.images_per_s[b]:8.1f} images/s")
+    print(f"latency at batch 1: {result.latency_ms:.2f} ms")
+    print(f"best throughput: {result.best_images_per_s:.1f} images/s at batch {result.best_batch}")
+    return EXIT_OK
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    try:
+        from .synth import write_dataset
+    except ImportError as exc:
+        raise UsageError(f"the synthetic data generator is not available: {exc}") from None
+    labels = write_dataset(args.out, args.n, seed=args.seed, size=args.size)
+    print(f"wrote {args.n} images to {args.out}; labels: {labels}")
+    return EXIT_OK
+
+
+def cmd_gui(argv: list[str]) -> int:
+    try:
+        from .gui.app import main as gui_main  # Qt is imported here and only here
+    except ImportError as exc:
+        _err(f"error: the desktop app cannot start: {exc}")
+        return EXIT_USAGE
+    return int(gui_main(argv) or 0)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] == "gui":
+        return cmd_gui(argv[1:])
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad usage, 0 for --help
+        return int(exc.code or 0)
+    commands = {"score": cmd_score, "info": cmd_info, "bench": cmd_bench, "synth": cmd_synth}
+    # SIGTERM (kill) ends a run like Ctrl-C: the report is finished before exiting.
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt) if _main_thread() else None
+    try:
+        return commands[args.command](args)
+    except UsageError as exc:
+        _err(f"error: {exc}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # stdout closed early (e.g. `| head`): stop quietly, as other tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
