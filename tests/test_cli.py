@@ -1,0 +1,259 @@
+"""The `fabricscope` command: in-process for most cases, real subprocesses for kill/resume and Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from toy_model import fabric_like
+
+from fabricscope import cli, report
+
+
+def make_folder(folder: Path, n: int, holes: tuple[int, ...] = ()) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        p = folder / f"img_{i:03d}.jpg"
+        Image.fromarray(fabric_like(i, hole_at=(1, 1) if i in holes else None)).save(p)
+        paths.append(p)
+    return paths
+
+
+def run_cli(*args: object) -> int:
+    return cli.main([str(a) for a in args])
+
+
+def test_score_writes_a_report_and_a_summary(toy_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    make_folder(tmp_path / "imgs", 5, holes=(2,))
+    (tmp_path / "imgs" / "broken.png").write_bytes(b"junk")
+    out = tmp_path / "r.csv"
+    assert run_cli("score", tmp_path / "imgs", "--model", toy_model, "--out", out) == 0
+    captured = capsys.readouterr()
+    assert captured.out == ""  # with --out, stdout stays empty
+    assert "6 images: 5 ok, 1 errors, 1 flagged" in captured.err
+    assert "flagged per head: hole 1, wrinkle 0" in captured.err
+    assert "images/s" in captured.err and "broken.png" in captured.err
+    rows = report.read_rows(out)
+    assert [Path(r["path"]).name for r in rows] == ["broken.png", *(f"img_{i:03d}.jpg" for i in range(5))]
+    assert [r["hole_flag"] for r in rows[1:]] == [False, False, True, False, False]
+    assert rows[0]["status"] == "error"
+
+
+def test_score_without_out_prints_a_table(toy_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    files = make_folder(tmp_path, 3, holes=(1,))
+    (tmp_path / "x.txt").write_text("hello")
+    assert run_cli("score", *files, tmp_path / "x.txt", "--model", toy_model) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["path", "hole(max)", "wrinkle(avg)", "result"]
+    assert lines[1].endswith("ok") and "FLAGGED (hole)" in lines[2] and "HOLE" in lines[2]
+    assert "x.txt" in lines[4] and "error: not an image" in lines[4]  # named explicitly: scored, whatever its suffix
+
+
+def test_fail_on_defect_exit_code(toy_model: Path, tmp_path: Path) -> None:
+    clean = make_folder(tmp_path / "clean", 3)
+    holed = make_folder(tmp_path / "holed", 3, holes=(0,))
+    assert run_cli("score", *clean, "--model", toy_model, "--fail-on-defect", "-q") == 0
+    assert run_cli("score", *holed, "--model", toy_model, "--fail-on-defect", "-q") == 1
+    assert run_cli("score", *holed, "--model", toy_model, "-q") == 0
+    # A threshold above the hole's probability clears it.
+    assert run_cli("score", *holed, "--model", toy_model, "--fail-on-defect", "-q", "--threshold", "hole=0.99") == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["score", "{missing}"], "no such file or folder"),
+        (["score", "{empty}"], "no image files found"),
+        (["score", "{imgs}", "--out", "{tmp}/nofolder/r.csv"], "report folder does not exist"),
+        (["score", "{imgs}", "--out", "{tmp}/r.xlsx"], "unknown report format"),
+        (["score", "{imgs}", "--resume"], "--resume needs --out"),
+        (["score", "{imgs}", "--threshold", "colour=0.5"], "no head 'colour'"),
+        (["score", "{imgs}", "--threshold", "hole"], "HEAD=VALUE"),
+        (["score", "{imgs}", "--batch-size", "0"], "at least 1"),
+        (["score", "{imgs}", "--provider", "tpu"], "invalid choice"),
+    ],
+)
+def test_bad_usage_exits_2_with_a_message(
+    toy_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture, args: list[str], message: str
+) -> None:
+    make_folder(tmp_path / "imgs", 1)
+    (tmp_path / "empty").mkdir()
+    where = {"missing": tmp_path / "missing", "empty": tmp_path / "empty", "imgs": tmp_path / "imgs", "tmp": tmp_path}
+    argv = [a.format(**where) for a in args] + ["--model", str(toy_model)]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("content", [b"", b"this is not onnx", None])
+def test_unusable_model_exits_2_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture, content: bytes | None
+) -> None:
+    make_folder(tmp_path / "imgs", 1)
+    model = tmp_path / "m.onnx"
+    if content is not None:
+        model.write_bytes(content)
+    assert run_cli("score", tmp_path / "imgs", "--model", model) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "m.onnx" in err and "Traceback" not in err
+
+
+def test_foreign_model_names_the_contract(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from toy_model import build_toy_model
+
+    model = build_toy_model(tmp_path / "foreign.onnx", metadata={})
+    assert run_cli("info", "--model", model) == 2
+    assert "not a FabricScope model" in capsys.readouterr().err
+
+
+def test_provider_fallback_is_said_plainly(toy_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import onnxruntime as ort
+
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        pytest.skip("this machine has CUDA")
+    files = make_folder(tmp_path, 1)
+    assert run_cli("score", *files, "--model", toy_model, "--provider", "cuda", "-q") == 0
+    err = capsys.readouterr().err
+    assert "note: cuda was requested" in err and "running on cpu instead" in err
+
+
+def test_info_shows_heads_geometry_card_and_providers(toy_model: Path, capsys: pytest.CaptureFixture) -> None:
+    assert run_cli("info", "--model", toy_model) == 0
+    out = capsys.readouterr().out
+    assert "Holes — global max pooling" in out and "Wrinkles — global average pooling" in out
+    assert "threshold 0.5" in out and "stride 32 px" in out and "receptive field 32 px" in out
+    assert "maps 7x7" in out and "note: test graph" in out and "execution providers here: " in out
+    assert run_cli("info", "--model", toy_model, "--json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [h["pooling"] for h in data["heads"]] == ["max", "avg"] and data["provider_used"] == "cpu"
+
+
+def test_bench_reports_latency_and_best_batch(toy_model: Path, capsys: pytest.CaptureFixture) -> None:
+    assert run_cli("bench", "--model", toy_model, "--seconds", "0.05", "--batch-sizes", "1", "4") == 0
+    out = capsys.readouterr().out
+    assert "latency at batch 1:" in out and "best throughput:" in out and "batch   4:" in out
+
+
+def test_heatmaps_are_written(toy_model: Path, tmp_path: Path) -> None:
+    files = make_folder(tmp_path / "imgs", 3, holes=(1,))
+    heat = tmp_path / "heat"
+    assert run_cli("score", *files, "--model", toy_model, "--heatmaps", heat, "-q", "--out", tmp_path / "r.jsonl") == 0
+    assert sorted(p.name for p in heat.iterdir()) == [f"img_{i:03d}.jpg.heatmap.jpg" for i in range(3)]
+    with Image.open(heat / "img_001.jpg.heatmap.jpg") as img:
+        assert img.width > img.height
+
+
+def test_gui_command_and_no_command_start_the_app_lazily(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[list[str]] = []
+    app = types.ModuleType("fabricscope.gui.app")
+    app.main = lambda argv=None: calls.append(list(argv or [])) or 0  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "fabricscope.gui.app", app)
+    assert cli.main([]) == 0
+    assert cli.main(["gui", "--demo", "x"]) == 0
+    assert calls == [[], ["--demo", "x"]]
+
+
+def test_synth_writes_a_dataset(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    synth = pytest.importorskip("fabricscope.synth")
+    if not hasattr(synth, "write_dataset"):
+        pytest.skip("fabricscope.synth.write_dataset has not landed")
+    assert run_cli("synth", tmp_path / "data", "--n", "3", "--seed", "1", "--size", "64") == 0
+    labels = (tmp_path / "data" / "labels.csv").read_text().strip().splitlines()
+    assert len(labels) == 1 + 3 and "wrote 3 images" in capsys.readouterr().out
+
+
+# --- real processes ---------------------------------------------------------------------------
+
+SUBPROCESS_ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+
+def test_non_gui_commands_never_import_qt(toy_model: Path) -> None:
+    code = (
+        "import sys; from fabricscope import cli; "
+        f"rc = cli.main(['info', '--model', {str(toy_model)!r}]); "
+        "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'fabricscope.gui'))]; "
+        "print('QT', bad); sys.exit(rc)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "QT []" in done.stdout
+
+
+@pytest.fixture(scope="module")
+def slow_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """120 files, slow enough to decode one at a time that a run can be killed part-way."""
+    folder = tmp_path_factory.mktemp("slow")
+    sources = []
+    for k in range(4):
+        src = folder / f"src_{k}.png"
+        big = Image.fromarray(fabric_like(k, hole_at=(k + 1, 3) if k % 2 else None)).resize((1000, 1000))
+        big.save(src, compress_level=1)
+        sources.append(src)
+    imgs = folder / "imgs"
+    imgs.mkdir()
+    for i in range(120):
+        shutil.copyfile(sources[i % 4], imgs / f"{i:03d}.png")
+    (imgs / "050_broken.png").write_bytes(b"junk")
+    return imgs
+
+
+def _wait_for_rows(path: Path, proc: subprocess.Popen, n: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_bytes().count(b"\n") >= n:
+            return
+        if proc.poll() is not None:
+            pytest.fail(f"the run ended before it could be interrupted: {proc.stderr.read() if proc.stderr else ''}")
+        time.sleep(0.01)
+    pytest.fail("no rows appeared")
+
+
+def _score_cmd(toy_model: Path, folder: Path, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "fabricscope", "score", str(folder), "--model", str(toy_model), "--out", str(out),
+            "--batch-size", "2", "--workers", "1", "--threads", "1", *extra]  # fmt: skip
+
+
+def test_sigkill_then_resume_scores_every_image_exactly_once(
+    toy_model: Path, slow_folder: Path, tmp_path: Path
+) -> None:
+    full = tmp_path / "full.csv"
+    assert run_cli("score", slow_folder, "--model", toy_model, "--out", full, "-q") == 0
+    out = tmp_path / "killed.csv"
+    proc = subprocess.Popen(_score_cmd(toy_model, slow_folder, out), stderr=subprocess.PIPE, env=SUBPROCESS_ENV)
+    _wait_for_rows(out, proc, 20)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    kept = report.read_rows(out)
+    assert 19 <= len(kept) < 121
+    done = subprocess.run(
+        _score_cmd(toy_model, slow_folder, out, "--resume"), capture_output=True, text=True, env=SUBPROCESS_ENV
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"{len(kept)} already in the report (resumed)" in done.stderr
+    rows = report.read_rows(out)
+    assert [r["path"] for r in rows] == [r["path"] for r in report.read_rows(full)]
+    assert rows == report.read_rows(full)
+
+
+def test_ctrl_c_finishes_a_json_report_and_exits_130(toy_model: Path, slow_folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    proc = subprocess.Popen(_score_cmd(toy_model, slow_folder, out), stderr=subprocess.PIPE, env=SUBPROCESS_ENV)
+    _wait_for_rows(report.sidecar_path(out), proc, 10)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 130
+    assert proc.stderr is not None and "rerun with --resume" in proc.stderr.read().decode()
+    rows = json.loads(out.read_text())  # a complete JSON array, not a fragment
+    assert 10 <= len(rows) < 121 and not report.sidecar_path(out).exists()
+    assert run_cli("score", slow_folder, "--model", toy_model, "--out", out, "--resume", "-q") == 0
+    rows = json.loads(out.read_text())
+    assert [Path(r["path"]).name for r in rows] == sorted(p.name for p in slow_folder.iterdir())
