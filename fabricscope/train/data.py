@@ -1,0 +1,174 @@
+"""In-memory training data from the generator, and cheap torch-side augmentation."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from multiprocessing import get_context
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from fabricscope.synth import generate
+
+# seed ranges: disjoint per split
+TRAIN_SEED0 = 1_000_000
+VAL_SEED0 = 2_000_000
+TEST_SEED0 = 3_000_000
+SHIFT_SEED0 = 4_000_000
+
+MASK_DOWN = 4  # masks are kept as 4x4-block hole-pixel counts (224 -> 56)
+
+
+@dataclass
+class Arrays:
+    images: np.ndarray  # N x H x W x 3 uint8
+    masks: np.ndarray  # N x H/4 x W/4 uint8: hole pixels per 4x4 block (0..16)
+    has_hole: np.ndarray  # N bool
+    wrinkled: np.ndarray  # N bool
+    kinds: list[str]
+    hole_centres: list[tuple[tuple[float, float], ...]]
+    hole_sizes: list[tuple[float, ...]]
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+
+def _render(args: tuple[int, int]) -> tuple:
+    seed, size = args
+    s = generate(seed, (size, size))
+    m = s.hole_mask.reshape(size // MASK_DOWN, MASK_DOWN, size // MASK_DOWN, MASK_DOWN).sum(axis=(1, 3))
+    return s.image, m.astype(np.uint8), s.has_hole, s.wrinkled, s.kind, s.hole_centres, s.hole_sizes
+
+
+def build(n: int, seed0: int, size: int = 224, workers: int | None = None, log: bool = False) -> Arrays:
+    """Render ``n`` samples (seeds seed0..seed0+n-1) in parallel into memory."""
+    workers = workers or min(2, os.cpu_count() or 1)
+    images = np.empty((n, size, size, 3), np.uint8)
+    masks = np.empty((n, size // MASK_DOWN, size // MASK_DOWN), np.uint8)
+    has_hole = np.empty(n, bool)
+    wrinkled = np.empty(n, bool)
+    kinds: list[str] = []
+    centres: list = []
+    sizes: list = []
+    jobs = [(seed0 + k, size) for k in range(n)]
+    if workers > 1 and n >= 64:
+        with get_context("spawn" if os.name == "nt" else "fork").Pool(workers) as pool:
+            results = pool.imap(_render, jobs, chunksize=32)
+            for k, r in enumerate(results):
+                images[k], masks[k], has_hole[k], wrinkled[k] = r[:4]
+                kinds.append(r[4])
+                centres.append(r[5])
+                sizes.append(r[6])
+                if log and (k + 1) % 5000 == 0:
+                    print(f"  generated {k + 1}/{n}", flush=True)
+    else:
+        for k, job in enumerate(jobs):
+            r = _render(job)
+            images[k], masks[k], has_hole[k], wrinkled[k] = r[:4]
+            kinds.append(r[4])
+            centres.append(r[5])
+            sizes.append(r[6])
+    return Arrays(images, masks, has_hole, wrinkled, kinds, centres, sizes)
+
+
+@dataclass
+class Batch:
+    x: torch.Tensor  # N x 3 x 224 x 224 float, normalised
+    hole: torch.Tensor  # N long: 1 hole, 0 intact, -1 ignore
+    wrinkle: torch.Tensor  # N long
+    cells: torch.Tensor  # N x 7 x 7 float: 1 hole cell, 0 clean, -1 ignore
+
+
+def _affine(n: int, gen: torch.Generator, strength: float) -> torch.Tensor:
+    """Random flips, quarter turns, small rotations, zoom + independent aspect stretch, shifts."""
+    u = lambda *shape: torch.rand(*shape, generator=gen)  # noqa: E731
+    quarter = torch.randint(0, 4, (n,), generator=gen).float() * (math.pi / 2)
+    jitter = (u(n) * 2 - 1) * math.radians(12) * strength * (u(n) < 0.5)
+    ang = quarter + jitter
+    sx = 1.0 - u(n) * 0.3 * strength
+    sy = 1.0 - u(n) * 0.3 * strength
+    fx = torch.where(u(n) < 0.5, -1.0, 1.0)
+    cos, sin = torch.cos(ang), torch.sin(ang)
+    ext_x = (sx * cos).abs() + (sy * sin).abs()
+    ext_y = (sx * sin).abs() + (sy * cos).abs()
+    tx = (u(n) * 2 - 1) * (1 - ext_x).clamp(min=0)
+    ty = (u(n) * 2 - 1) * (1 - ext_y).clamp(min=0)
+    theta = torch.zeros(n, 2, 3)
+    theta[:, 0, 0] = sx * cos * fx
+    theta[:, 0, 1] = -sy * sin
+    theta[:, 0, 2] = tx
+    theta[:, 1, 0] = sx * sin * fx
+    theta[:, 1, 1] = sy * cos
+    theta[:, 1, 2] = ty
+    return theta
+
+
+def augment(
+    images: np.ndarray,
+    masks: np.ndarray,
+    has_hole: np.ndarray,
+    wrinkled: np.ndarray,
+    gen: torch.Generator,
+    strength: float = 1.0,
+    size: int = 224,
+) -> Batch:
+    """Geometric + photometric augmentation of a uint8 batch; returns normalised tensors and targets."""
+    n = len(images)
+    x = torch.from_numpy(images).permute(0, 3, 1, 2).float() * (1.0 / 255.0)
+    m = torch.from_numpy(masks).float().unsqueeze(1) * (1.0 / (MASK_DOWN * MASK_DOWN))
+    u = lambda *shape: torch.rand(*shape, generator=gen)  # noqa: E731
+    if strength > 0:
+        theta = _affine(n, gen, strength)
+        grid = F.affine_grid(theta, [n, 3, size, size], align_corners=False)
+        x = F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+        mgrid = F.affine_grid(theta, [n, 1, size // MASK_DOWN, size // MASK_DOWN], align_corners=False)
+        m = F.grid_sample(m, mgrid, mode="bilinear", padding_mode="zeros", align_corners=False)
+        # photometric
+        gray = x.mean(dim=1, keepdim=True)
+        sat = (u(n, 1, 1, 1) * 1.5).clamp(max=1.4)
+        sat = torch.where(u(n, 1, 1, 1) < 0.1, torch.zeros_like(sat), sat)
+        x = gray + (x - gray) * sat
+        perm = u(n) < 0.25
+        if perm.any():
+            order = torch.randperm(3, generator=gen)
+            x[perm] = x[perm][:, order]
+        mean = x.mean(dim=(1, 2, 3), keepdim=True)
+        x = mean + (x - mean) * (0.6 + 0.8 * u(n, 1, 1, 1))
+        x = (
+            x
+            * torch.exp((u(n, 1, 1, 1) - 0.6) * 0.8)
+            * torch.exp(torch.randn(n, 3, 1, 1, generator=gen) * 0.08)
+        )
+        x = x.clamp(0, 1) ** torch.exp((u(n, 1, 1, 1) - 0.5) * 0.6)
+        # optics: some blurred, some down-up sampled (cheap camera), then noise
+        sel = u(n) < 0.25
+        if sel.any():
+            xb = F.avg_pool2d(x[sel], 3, stride=1, padding=1, count_include_pad=False)
+            if u(1) < 0.4:
+                xb = F.avg_pool2d(xb, 3, stride=1, padding=1, count_include_pad=False)
+            x[sel] = xb
+        sel = u(n) < 0.15
+        if sel.any():
+            small = int(size * float(0.45 + u(1) * 0.4))
+            x[sel] = F.interpolate(
+                F.interpolate(
+                    x[sel], size=(small, small), mode="bilinear", antialias=True, align_corners=False
+                ),
+                size=(size, size),
+                mode="bilinear",
+                align_corners=False,
+            )
+        x = x + torch.randn(n, 1, size, size, generator=gen) * (u(n, 1, 1, 1) * 0.03)
+        x = x.clamp(0, 1)
+    # targets
+    px = m.sum(dim=(1, 2, 3)) * (MASK_DOWN * MASK_DOWN)  # hole pixels visible after the transform
+    hh = torch.from_numpy(has_hole)
+    hole = torch.where(hh & (px >= 4.0), 1, torch.where(~hh | (px < 0.5), 0, -1)).long()
+    cell_px = F.avg_pool2d(m, 8).squeeze(1) * 1024.0  # hole pixels per 32x32 cell
+    cells = torch.where(cell_px >= 3.0, 1.0, torch.where(cell_px < 0.25, 0.0, -1.0))
+    wrinkle = torch.from_numpy(wrinkled).long()
+    x = (x - 0.5) / 0.25
+    return Batch(x=x.contiguous(), hole=hole, wrinkle=wrinkle, cells=cells)

@@ -1,0 +1,139 @@
+"""Evaluate an exported FabricScope model on a held-out generated set (ONNX Runtime, CPU).
+
+    python -m fabricscope.train.evaluate --model models/fabric_inspector.onnx --n 2000
+
+Figures: AUROC and accuracy at the shipped thresholds per head, small holes,
+single folds vs many wrinkles, hard negatives, localisation of single holes,
+and shift invariance (|change in P| when the view shifts by 1..16 px).
+Seeds start at ``TEST_SEED0`` / ``SHIFT_SEED0`` and never overlap training or
+validation seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fabricscope.synth import generate
+from fabricscope.train.data import SHIFT_SEED0, TEST_SEED0, build
+from fabricscope.train.metrics import Predict, figures, run_batched
+
+DIRECTIONS = ((0, 1), (1, 0), (1, 1), (1, -1), (0, -1), (-1, 0), (-1, -1), (-1, 1))
+
+
+def onnx_predictor(path: Path, threads: int = 2) -> tuple[Predict, dict[str, str]]:
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+    meta = dict(sess.get_modelmeta().custom_metadata_map)
+    heads = json.loads(meta["fabricscope.heads"])
+    names = [o.name for o in sess.get_outputs()]
+
+    def predict(images: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        outs = dict(zip(names, sess.run(None, {"image": np.ascontiguousarray(images)}), strict=True))
+        return {h["name"]: (outs[h["map"]], outs[h["prob"]]) for h in heads}
+
+    return predict, meta
+
+
+def shift_study(
+    predict: Predict, n: int = 150, max_shift: int = 16, seed0: int = SHIFT_SEED0
+) -> dict[str, Any]:
+    """|P(shifted view) - P(view)| per head for shifts of 1..max_shift px in 8 directions."""
+    size, pad = 224, max_shift
+    deltas: dict[str, list[np.ndarray]] = {}
+    per_shift: dict[str, np.ndarray] = {}
+    for k in range(n):
+        s = generate(seed0 + k, (size + 2 * pad, size + 2 * pad))
+        views = [s.image[pad : pad + size, pad : pad + size]]
+        for d in range(1, max_shift + 1):
+            dy, dx = DIRECTIONS[(k + d) % len(DIRECTIONS)]
+            views.append(s.image[pad + dy * d : pad + dy * d + size, pad + dx * d : pad + dx * d + size])
+        res = predict(np.stack(views))
+        for head, (_, probs) in res.items():
+            deltas.setdefault(head, []).append(np.abs(probs[1:, 1] - probs[0, 1]))
+    out: dict[str, Any] = {"n_images": n, "shifts_px": f"1..{max_shift}", "directions": 8}
+    for head, rows in deltas.items():
+        arr = np.stack(rows)  # n x max_shift
+        per_shift[head] = np.median(arr, axis=0)
+        flat = arr.ravel()
+        out[head] = {
+            "median": float(np.median(flat)),
+            "mean": float(flat.mean()),
+            "p90": float(np.quantile(flat, 0.9)),
+            "p99": float(np.quantile(flat, 0.99)),
+            "max": float(flat.max()),
+            "share_over_0.05": float((flat > 0.05).mean()),
+            "median_by_shift": [round(float(v), 4) for v in per_shift[head]],
+        }
+    return out
+
+
+def evaluate(
+    predict: Predict, thresholds: dict[str, float], n: int = 2000, n_shift: int = 150, log: bool = True
+) -> dict[str, Any]:
+    t0 = time.time()
+    test = build(n, TEST_SEED0, log=log)
+    if log:
+        print(f"test set: {n} images in {time.time() - t0:.0f} s", flush=True)
+    res = run_batched(predict, test.images)
+    out = figures(
+        res, test.has_hole, test.wrinkled, test.kinds, test.hole_centres, test.hole_sizes, thresholds
+    )
+    out["test_seeds"] = f"{TEST_SEED0}..{TEST_SEED0 + n - 1}"
+    if n_shift > 0:
+        out["shift"] = shift_study(predict, n_shift)
+    out["eval_seconds"] = round(time.time() - t0, 1)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", type=Path, default=Path("models/fabric_inspector.onnx"))
+    ap.add_argument("--n", type=int, default=2000, help="held-out test images (default 2000)")
+    ap.add_argument("--n-shift", type=int, default=150, help="images for the shift-invariance study")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--json", type=Path, default=None, help="write the figures here")
+    ap.add_argument("--update-card", action="store_true", help="store the figures in the model's card")
+    args = ap.parse_args(argv)
+    predict, meta = onnx_predictor(args.model, args.threads)
+    heads = json.loads(meta["fabricscope.heads"])
+    thresholds = {h["name"]: float(h["threshold"]) for h in heads}
+    out = evaluate(predict, thresholds, args.n, args.n_shift)
+    print(json.dumps(out, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2) + "\n")
+    if args.update_card:
+        from fabricscope.train.export import update_card
+
+        card = json.loads(meta.get("fabricscope.card", "{}"))
+        card["evaluation"] = compact(out)
+        update_card(args.model, card)
+    return 0
+
+
+def compact(fig: dict[str, Any]) -> dict[str, Any]:
+    """Figures rounded for the model card."""
+
+    def r(v: Any) -> Any:
+        if isinstance(v, float):
+            return round(v, 4)
+        if isinstance(v, dict):
+            return {k: r(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [r(x) for x in v]
+        return v
+
+    return r(fig)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,134 @@
+"""Evaluation maths shared by training, the evaluation script and the pooling study (numpy only)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+# predict(images uint8 [N,H,W,3]) -> {head: (maps [N,2,h,w], probs [N,2])}
+Predict = Callable[[np.ndarray], dict[str, tuple[np.ndarray, np.ndarray]]]
+
+
+def auroc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Area under the ROC curve (rank statistic, ties averaged); nan if one class is missing."""
+    scores = np.asarray(scores, np.float64)
+    labels = np.asarray(labels, bool)
+    npos, nneg = int(labels.sum()), int((~labels).sum())
+    if npos == 0 or nneg == 0:
+        return float("nan")
+    order = np.argsort(scores, kind="mergesort")
+    ranks = np.empty(len(scores), np.float64)
+    sorted_scores = scores[order]
+    # average ranks over ties
+    _, first, counts = np.unique(sorted_scores, return_index=True, return_counts=True)
+    avg = first + (counts - 1) / 2.0 + 1.0
+    ranks[order] = np.repeat(avg, counts)
+    return float((ranks[labels].sum() - npos * (npos + 1) / 2.0) / (npos * nneg))
+
+
+def best_threshold(probs: np.ndarray, labels: np.ndarray) -> float:
+    """The threshold on P(defect) with the best balanced accuracy (midpoint between neighbouring scores)."""
+    labels = np.asarray(labels, bool)
+    p = np.sort(np.unique(np.asarray(probs, np.float64)))
+    cands = np.concatenate([[0.5], (p[1:] + p[:-1]) / 2.0]) if len(p) > 1 else np.array([0.5])
+    cands = cands[(cands > 0.01) & (cands < 0.99)]
+    if len(cands) == 0:
+        return 0.5
+    pos, neg = probs[labels], probs[~labels]
+    tpr = (pos[None, :] >= cands[:, None]).mean(1) if len(pos) else np.zeros(len(cands))
+    tnr = (neg[None, :] < cands[:, None]).mean(1) if len(neg) else np.zeros(len(cands))
+    score = (tpr + tnr) / 2.0
+    best = score.max()
+    # among ties, the one closest to 0.5
+    ok = np.where(score >= best - 1e-9)[0]
+    return float(cands[ok[np.argmin(np.abs(cands[ok] - 0.5))]])
+
+
+def run_batched(
+    predict: Predict, images: np.ndarray, batch: int = 64
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    out: dict[str, list[list[np.ndarray]]] = {}
+    for i in range(0, len(images), batch):
+        res = predict(images[i : i + batch])
+        for head, (maps, probs) in res.items():
+            out.setdefault(head, [[], []])
+            out[head][0].append(maps)
+            out[head][1].append(probs)
+    return {h: (np.concatenate(v[0]), np.concatenate(v[1])) for h, v in out.items()}
+
+
+def figures(
+    res: dict[str, tuple[np.ndarray, np.ndarray]],
+    has_hole: np.ndarray,
+    wrinkled: np.ndarray,
+    kinds: list[str],
+    hole_centres: list,
+    hole_sizes: list,
+    thresholds: dict[str, float],
+    image_size: int = 224,
+    stride: int = 32,
+) -> dict[str, Any]:
+    """All evaluation figures for one test set."""
+    hp = res["hole"][1][:, 1]
+    wp = res["wrinkle"][1][:, 1]
+    hole = np.asarray(has_hole, bool)
+    wr = np.asarray(wrinkled, bool)
+    n = len(hp)
+    out: dict[str, Any] = {"n_images": n, "n_hole": int(hole.sum()), "n_wrinkled": int(wr.sum())}
+    out["hole_auroc"] = auroc(hp, hole)
+    out["wrinkle_auroc"] = auroc(wp, wr)
+    th_h, th_w = thresholds["hole"], thresholds["wrinkle"]
+    out["hole_threshold"] = th_h
+    out["wrinkle_threshold"] = th_w
+    out["hole_accuracy"] = float(((hp >= th_h) == hole).mean())
+    out["wrinkle_accuracy"] = float(((wp >= th_w) == wr).mean())
+    out["hole_recall"] = float((hp[hole] >= th_h).mean())
+    out["hole_false_alarm_rate"] = float((hp[~hole] >= th_h).mean())
+    out["wrinkle_recall"] = float((wp[wr] >= th_w).mean())
+    out["wrinkle_false_alarm_rate"] = float((wp[~wr] >= th_w).mean())
+    # small holes: every hole in the image < 5% of the side
+    sizes = [max(s) if len(s) else 0.0 for s in hole_sizes]
+    small = np.array([hole[i] and sizes[i] < 0.05 for i in range(n)])
+    out["n_small_hole"] = int(small.sum())
+    out["hole_auroc_small"] = auroc(
+        np.concatenate([hp[small], hp[~hole]]), np.r_[np.ones(small.sum()), np.zeros((~hole).sum())]
+    )
+    out["hole_recall_small"] = float((hp[small] >= th_h).mean()) if small.any() else float("nan")
+    # single folds vs many wrinkles
+    fold = np.array([("fold" in k) and not wr[i] for i, k in enumerate(kinds)])
+    out["n_single_fold"] = int(fold.sum())
+    out["wrinkle_auroc_fold_vs_wrinkled"] = auroc(
+        np.concatenate([wp[wr], wp[fold]]), np.r_[np.ones(wr.sum()), np.zeros(fold.sum())]
+    )
+    out["wrinkle_false_alarm_on_single_fold"] = (
+        float((wp[fold] >= th_w).mean()) if fold.any() else float("nan")
+    )
+    # hard negatives for the hole head
+    for tag in ("dot", "seam", "stripe", "fold"):
+        sel = np.array([(tag in k) and not hole[i] for i, k in enumerate(kinds)])
+        out[f"hole_false_alarm_on_{tag}"] = float((hp[sel] >= th_h).mean()) if sel.any() else float("nan")
+    # holes on wrinkled cloth
+    hw = hole & wr
+    out["hole_recall_on_wrinkled_cloth"] = float((hp[hw] >= th_h).mean()) if hw.any() else float("nan")
+    # localisation: one-hole images, strongest cell within Chebyshev distance 1 of the centre's cell
+    maps = res["hole"][0]
+    hits, total, exact = 0, 0, 0
+    for i in range(n):
+        if not hole[i] or len(hole_centres[i]) != 1:
+            continue
+        cy, cx = hole_centres[i][0]
+        h, w = maps.shape[2:]
+        r_true = min(h - 1, max(0, int(cy // stride)))
+        c_true = min(w - 1, max(0, int(cx // stride)))
+        margin = maps[i, 1] - maps[i, 0]
+        r, c = np.unravel_index(int(np.argmax(margin)), margin.shape)
+        d = max(abs(int(r) - r_true), abs(int(c) - c_true))
+        total += 1
+        hits += d <= 1
+        exact += d == 0
+    out["n_single_hole"] = total
+    out["localisation_within_1_cell"] = hits / total if total else float("nan")
+    out["localisation_exact_cell"] = exact / total if total else float("nan")
+    return out

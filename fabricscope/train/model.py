@@ -1,0 +1,113 @@
+"""The FabricScope inspector network (torch): a VGG-style backbone shared by two pooled heads.
+
+Backbone: five stride-2 stages (224 -> 112 -> 56 -> 28 -> 14 -> 7), each a 3x3
+stride-2 conv followed by 3x3 convs, BatchNorm + ReLU. Each head is a 1x1 conv to
+2 channels (0 = fine, 1 = defect) over the 7x7 grid, then its global pooling
+(``max`` or ``avg``, per channel) and a softmax over the two classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+# (out_channels, extra 3x3 convs after the stride-2 conv) per stage
+DEFAULT_STAGES: tuple[tuple[int, int], ...] = ((16, 1), (32, 1), (64, 1), (96, 1), (144, 1))
+MEAN = (0.5, 0.5, 0.5)
+STD = (0.25, 0.25, 0.25)
+
+
+@dataclass(frozen=True)
+class Geometry:
+    stride: int
+    receptive_field: int
+
+
+def conv_bn(cin: int, cout: int, stride: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+    )
+
+
+class FabricNet(nn.Module):
+    """Backbone + heads. ``forward`` takes float NCHW normalised input, returns the class maps."""
+
+    def __init__(
+        self,
+        heads: tuple[tuple[str, str], ...] = (("hole", "max"), ("wrinkle", "avg")),
+        stages: tuple[tuple[int, int], ...] = DEFAULT_STAGES,
+    ) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        cin = 3
+        for cout, extra in stages:
+            layers.append(conv_bn(cin, cout, 2))
+            for _ in range(extra):
+                layers.append(conv_bn(cout, cout, 1))
+            cin = cout
+        self.backbone = nn.Sequential(*layers)
+        self.head_names = tuple(h for h, _ in heads)
+        self.poolings = tuple(p for _, p in heads)
+        self.heads = nn.ModuleDict({name: nn.Conv2d(cin, 2, 1) for name, _ in heads})
+        self.stages = stages
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        f = self.backbone(x)
+        return [self.heads[name](f) for name in self.head_names]
+
+    def geometry(self) -> Geometry:
+        """Stride and receptive field (pixels) of one map cell, from the layer list."""
+        rf, jump = 1, 1
+        for m in self.backbone.modules():
+            if isinstance(m, nn.Conv2d):
+                k, s = m.kernel_size[0], m.stride[0]
+                rf += (k - 1) * jump
+                jump *= s
+        for m in self.heads.values():
+            rf += (m.kernel_size[0] - 1) * jump
+        return Geometry(stride=jump, receptive_field=rf)
+
+
+def pool_map(class_map: torch.Tensor, pooling: str) -> torch.Tensor:
+    """Global pooling per channel: [N, 2, h, w] -> [N, 2]."""
+    if pooling == "max":
+        return torch.amax(class_map, dim=(2, 3))
+    if pooling == "avg":
+        return torch.mean(class_map, dim=(2, 3))
+    raise ValueError(f"unknown pooling {pooling!r}")
+
+
+def normalise(images_uint8_nhwc: torch.Tensor) -> torch.Tensor:
+    """uint8 [N, H, W, 3] RGB -> normalised float [N, 3, H, W] (the same maths as inside the ONNX graph)."""
+    x = images_uint8_nhwc.to(torch.float32) * (1.0 / 255.0)
+    x = x.permute(0, 3, 1, 2)
+    mean = torch.tensor(MEAN, dtype=torch.float32).view(1, 3, 1, 1)
+    std = torch.tensor(STD, dtype=torch.float32).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+class ExportWrapper(nn.Module):
+    """What the ONNX file computes: uint8 NHWC image -> per head (map, softmax(pool(map)))."""
+
+    def __init__(self, net: FabricNet) -> None:
+        super().__init__()
+        self.net = net
+        self.register_buffer("mean", torch.tensor(MEAN, dtype=torch.float32).view(1, 3, 1, 1) * 255.0)
+        self.register_buffer(
+            "inv_std", 1.0 / (torch.tensor(STD, dtype=torch.float32).view(1, 3, 1, 1) * 255.0)
+        )
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        x = image.to(torch.float32).permute(0, 3, 1, 2)
+        x = (x - self.mean) * self.inv_std
+        maps = self.net(x)
+        out: list[torch.Tensor] = []
+        for m, pooling in zip(maps, self.net.poolings, strict=True):
+            out.append(m)
+            out.append(F.softmax(pool_map(m, pooling), dim=1))
+        return tuple(out)

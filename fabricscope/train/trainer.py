@@ -1,0 +1,127 @@
+"""The training loop: pooled cross-entropy per head + per-cell localisation loss on the hole map."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from fabricscope.train.data import Arrays, augment
+from fabricscope.train.model import FabricNet, pool_map
+
+
+@dataclass
+class TrainConfig:
+    minutes: float = 38.0  # wall-clock budget for the optimisation loop
+    max_steps: int = 4000
+    batch: int = 64
+    lr: float = 3e-3
+    weight_decay: float = 5e-4
+    warmup: int = 100
+    cell_weight: float = 1.0
+    seed: int = 0
+    threads: int = 2
+    log_every: int = 50
+
+
+@dataclass
+class TrainLog:
+    steps: int = 0
+    seconds: float = 0.0
+    images_seen: int = 0
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def losses(
+    net: FabricNet, maps: list[torch.Tensor], hole: torch.Tensor, wrinkle: torch.Tensor, cells: torch.Tensor
+) -> dict[str, torch.Tensor]:
+    out: dict[str, torch.Tensor] = {}
+    for name, pooling, m in zip(net.head_names, net.poolings, maps, strict=True):
+        pooled = pool_map(m, pooling)
+        target = hole if name == "hole" else wrinkle
+        out[name] = F.cross_entropy(pooled, target, ignore_index=-1)
+        if name == "hole":
+            margin = m[:, 1] - m[:, 0]
+            valid = cells >= 0
+            out["cells"] = F.binary_cross_entropy_with_logits(
+                margin[valid], cells[valid], pos_weight=torch.tensor(3.0)
+            )
+    return out
+
+
+def train(net: FabricNet, data: Arrays, cfg: TrainConfig, log: bool = True) -> TrainLog:
+    """Train in place. The cosine schedule follows max(step / max_steps, elapsed / budget)."""
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    decay, no_decay = [], []
+    for p in net.parameters():
+        (decay if p.ndim > 1 else no_decay).append(p)
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=cfg.lr,
+    )
+    budget = cfg.minutes * 60.0
+    n = len(data)
+    order = rng.permutation(n)
+    pos = 0
+    tl = TrainLog()
+    t0 = time.time()
+    net.train()
+    running: dict[str, float] = {}
+    step = 0
+    while True:
+        progress = max(step / cfg.max_steps, (time.time() - t0) / budget)
+        if progress >= 1.0:
+            break
+        lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup) * 0.5 * (1.0 + math.cos(math.pi * progress))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        if pos + cfg.batch > n:
+            order = rng.permutation(n)
+            pos = 0
+        idx = np.sort(order[pos : pos + cfg.batch])
+        pos += cfg.batch
+        b = augment(data.images[idx], data.masks[idx], data.has_hole[idx], data.wrinkled[idx], gen)
+        maps = net(b.x)
+        parts = losses(net, maps, b.hole, b.wrinkle, b.cells)
+        loss = parts["hole"] + parts["wrinkle"] + cfg.cell_weight * parts.get("cells", 0.0)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        for k, v in parts.items():
+            running[k] = running.get(k, 0.0) * 0.95 + float(v) * 0.05 if k in running else float(v)
+        if log and (step % cfg.log_every == 0 or step == 1):
+            el = time.time() - t0
+            msg = " ".join(f"{k}={v:.3f}" for k, v in running.items())
+            print(f"step {step} {el / 60:.1f} min lr={lr:.2e} {msg}", flush=True)
+            tl.history.append({"step": step, "minutes": el / 60, "lr": lr, **running})
+    tl.steps = step
+    tl.seconds = time.time() - t0
+    tl.images_seen = step * cfg.batch
+    net.eval()
+    return tl
+
+
+def torch_predictor(net: FabricNet, threads: int = 2):  # noqa: ANN201
+    """A metrics.Predict backed by the PyTorch model (same maths as the ONNX graph)."""
+    from fabricscope.train.model import ExportWrapper
+
+    wrapper = ExportWrapper(net.eval()).eval()
+
+    def predict(images: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        torch.set_num_threads(threads)
+        with torch.no_grad():
+            outs = wrapper(torch.from_numpy(np.ascontiguousarray(images)))
+        res = {}
+        for i, name in enumerate(net.head_names):
+            res[name] = (outs[2 * i].numpy(), outs[2 * i + 1].numpy())
+        return res
+
+    return predict
