@@ -96,7 +96,8 @@ def train(net: FabricNet, data: Arrays, cfg: TrainConfig, log: bool = True) -> T
         opt.step()
         step += 1
         for k, v in parts.items():
-            running[k] = running.get(k, 0.0) * 0.95 + float(v) * 0.05 if k in running else float(v)
+            val = float(v.detach())
+            running[k] = running[k] * 0.95 + val * 0.05 if k in running else val
         if log and (step % cfg.log_every == 0 or step == 1):
             el = time.time() - t0
             msg = " ".join(f"{k}={v:.3f}" for k, v in running.items())

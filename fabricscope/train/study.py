@@ -1,0 +1,166 @@
+"""The pooling study: the same backbone trained with the shipped poolings and with them swapped.
+
+    python -m fabricscope.train.study --out models/
+
+Both arms (A: hole max / wrinkle avg, as shipped; B: hole avg / wrinkle max)
+start from the same initial weights and are trained side by side on exactly the
+same augmented batches for the same number of steps (a shorter schedule than
+the shipped model, to fit the CPU budget), then evaluated with PyTorch on the
+same held-out set as the shipped model. Writes ``pooling_study.json`` and
+``pooling_study.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from fabricscope.train import data as D
+from fabricscope.train.metrics import auroc, best_threshold, figures, run_batched
+from fabricscope.train.model import FabricNet
+from fabricscope.train.trainer import losses, torch_predictor
+
+ARMS = {
+    "A (shipped: hole max, wrinkle avg)": (("hole", "max"), ("wrinkle", "avg")),
+    "B (swapped: hole avg, wrinkle max)": (("hole", "avg"), ("wrinkle", "max")),
+}
+
+
+def train_arms(nets: list[FabricNet], data: D.Arrays, steps: int, batch: int, lr: float, seed: int) -> float:
+    gen = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    opts = [torch.optim.AdamW(n.parameters(), lr=lr, weight_decay=5e-4) for n in nets]
+    for n in nets:
+        n.train()
+    order = rng.permutation(len(data))
+    pos = 0
+    t0 = time.time()
+    for step in range(steps):
+        rate = lr * min(1.0, (step + 1) / 100) * 0.5 * (1 + math.cos(math.pi * step / steps))
+        if pos + batch > len(data):
+            order, pos = rng.permutation(len(data)), 0
+        idx = np.sort(order[pos : pos + batch])
+        pos += batch
+        b = D.augment(data.images[idx], data.masks[idx], data.has_hole[idx], data.wrinkled[idx], gen)
+        msg = []
+        for net, opt in zip(nets, opts, strict=True):
+            for g in opt.param_groups:
+                g["lr"] = rate
+            parts = losses(net, net(b.x), b.hole, b.wrinkle, b.cells)
+            loss = parts["hole"] + parts["wrinkle"] + parts["cells"]
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            msg.append(f"{float(parts['hole']):.3f}/{float(parts['wrinkle']):.3f}")
+        if step % 50 == 0:
+            el = (time.time() - t0) / 60
+            print(f"step {step} {el:.1f} min hole/wrinkle A {msg[0]} B {msg[1]}", flush=True)
+    for n in nets:
+        n.eval()
+    return time.time() - t0
+
+
+def table(results: dict[str, dict[str, Any]], steps: int, batch: int) -> str:
+    names = list(results)
+    rows = [
+        ("hole", "AUROC, all test images", "hole_auroc"),
+        ("hole", "AUROC, small holes (< 5% of side) vs no hole", "hole_auroc_small"),
+        ("hole", "recall on small holes at its threshold", "hole_recall_small"),
+        ("hole", "localisation (strongest cell within 1 cell)", "localisation_within_1_cell"),
+        ("wrinkle", "AUROC, all test images", "wrinkle_auroc"),
+        ("wrinkle", "AUROC, many wrinkles vs single fold", "wrinkle_auroc_fold_vs_wrinkled"),
+        ("wrinkle", "false alarms on single folds at its threshold", "wrinkle_false_alarm_on_single_fold"),
+    ]
+    pooling = {name: dict(ARMS[name]) for name in names}
+    out = [
+        f"| head | figure | {' | '.join(names)} |",
+        "|---|---|" + "---|" * len(names),
+    ]
+    for head, label, key in rows:
+        cells = [f"{results[n][key]:.4f} ({pooling[n][head]})" for n in names]
+        out.append(f"| {head} | {label} | {' | '.join(cells)} |")
+    out.append("")
+    out.append(
+        f"Both arms: same initial weights, the same {steps} steps x {batch} augmented images "
+        "(identical batches), "
+        f"same losses; only the pooling differs. Test set: {results[names[0]]['n_images']} held-out images "
+        f"({results[names[0]]['n_small_hole']} with only small holes, {results[names[0]]['n_single_fold']} "
+        "with a single fold)."
+    )
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, default=Path("models"))
+    ap.add_argument("--n-train", type=int, default=12000)
+    ap.add_argument("--n-val", type=int, default=1000)
+    ap.add_argument("--n-test", type=int, default=2000)
+    ap.add_argument("--steps", type=int, default=500)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    t0 = time.time()
+    train_set = D.build(args.n_train, D.TRAIN_SEED0, log=True)
+    val_set = D.build(args.n_val, D.VAL_SEED0)
+    test_set = D.build(args.n_test, D.TEST_SEED0)
+    print(f"data ready in {time.time() - t0:.0f} s", flush=True)
+    torch.manual_seed(args.seed)
+    base = FabricNet(heads=ARMS[next(iter(ARMS))])
+    nets = []
+    for heads in ARMS.values():
+        net = copy.deepcopy(base)
+        net.poolings = tuple(p for _, p in heads)
+        nets.append(net)
+    seconds = train_arms(nets, train_set, args.steps, args.batch, args.lr, args.seed)
+    results: dict[str, dict[str, Any]] = {}
+    for name, net in zip(ARMS, nets, strict=True):
+        predict = torch_predictor(net, args.threads)
+        val = run_batched(predict, val_set.images)
+        th = {
+            "hole": best_threshold(val["hole"][1][:, 1], val_set.has_hole),
+            "wrinkle": best_threshold(val["wrinkle"][1][:, 1], val_set.wrinkled),
+        }
+        res = run_batched(predict, test_set.images)
+        fig = figures(
+            res,
+            test_set.has_hole,
+            test_set.wrinkled,
+            test_set.kinds,
+            test_set.hole_centres,
+            test_set.hole_sizes,
+            th,
+        )
+        fig["val_hole_auroc"] = auroc(val["hole"][1][:, 1], val_set.has_hole)
+        fig["val_wrinkle_auroc"] = auroc(val["wrinkle"][1][:, 1], val_set.wrinkled)
+        results[name] = fig
+        print(name, json.dumps({k: v for k, v in fig.items() if "auroc" in k}), flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    summary = {
+        "steps": args.steps,
+        "batch": args.batch,
+        "n_train": args.n_train,
+        "train_minutes_both_arms": round(seconds / 60, 1),
+        "wall_minutes": round((time.time() - t0) / 60, 1),
+        "arms": results,
+    }
+    (args.out / "pooling_study.json").write_text(json.dumps(summary, indent=2) + "\n")
+    md = table(results, args.steps, args.batch)
+    (args.out / "pooling_study.md").write_text(md)
+    print(md)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

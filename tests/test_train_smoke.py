@@ -1,0 +1,69 @@
+"""A tiny training run + export: the training extra works end to end (skipped without torch)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("onnx")
+
+
+def test_tiny_train_and_export(tmp_path):
+    import onnxruntime as ort
+
+    from fabricscope.contract import parse_metadata
+    from fabricscope.train import data as D
+    from fabricscope.train.export import export_onnx
+    from fabricscope.train.model import ExportWrapper, FabricNet
+    from fabricscope.train.trainer import TrainConfig, train
+
+    arrays = D.build(8, D.TRAIN_SEED0, workers=1)
+    assert arrays.images.shape == (8, 224, 224, 3) and arrays.masks.shape == (8, 56, 56)
+    assert np.array_equal(arrays.has_hole, arrays.masks.reshape(8, -1).max(1) > 0)
+    net = FabricNet(stages=((8, 0), (8, 0), (16, 0), (16, 0), (16, 0)))
+    before = [p.detach().clone() for p in net.parameters()]
+    log = train(net, arrays, TrainConfig(max_steps=2, batch=4, minutes=5, threads=1), log=False)
+    assert log.steps == 2
+    assert any(not torch.equal(a, b) for a, b in zip(before, net.parameters(), strict=True))
+    geom = net.geometry()
+    assert geom.stride == 32
+    path = export_onnx(net, tmp_path / "m.onnx", {"hole": 0.4, "wrinkle": 0.6}, {"name": "smoke"})
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    meta = sess.get_modelmeta().custom_metadata_map
+    spec = parse_metadata(meta)
+    assert spec.head("hole").threshold == pytest.approx(0.4)
+    assert spec.receptive_field == geom.receptive_field
+    x = arrays.images[:2]
+    got = sess.run(["hole_map", "hole_prob", "wrinkle_map", "wrinkle_prob"], {"image": x})
+    with torch.no_grad():
+        ref = [t.numpy() for t in ExportWrapper(net.eval())(torch.from_numpy(x))]
+    for g, r in zip(got, ref, strict=True):
+        np.testing.assert_allclose(g, r, atol=1e-4, rtol=1e-3)
+
+
+def test_geometry_of_shipped_architecture():
+    from fabricscope.train.model import FabricNet
+
+    geom = FabricNet().geometry()
+    assert geom.stride == 32 and geom.receptive_field == 187
+
+
+def test_augment_targets_follow_the_mask():
+    from fabricscope.train import data as D
+
+    arrays = D.build(6, D.TRAIN_SEED0 + 50, workers=1)
+    g = torch.Generator().manual_seed(0)
+    b = D.augment(arrays.images, arrays.masks, arrays.has_hole, arrays.wrinkled, g, strength=0.0)
+    assert b.x.shape == (6, 3, 224, 224)
+    assert (b.hole == torch.from_numpy(arrays.has_hole).long()).all()
+    assert ((b.cells == 1).flatten(1).any(1) <= torch.from_numpy(arrays.has_hole)).all()
+
+
+def test_metrics():
+    from fabricscope.train.metrics import auroc, best_threshold
+
+    assert auroc(np.array([0.1, 0.4, 0.35, 0.8]), np.array([0, 0, 1, 1])) == pytest.approx(0.75)
+    assert auroc(np.array([0.5, 0.5]), np.array([0, 1])) == pytest.approx(0.5)
+    t = best_threshold(np.array([0.1, 0.2, 0.7, 0.9]), np.array([0, 0, 1, 1]))
+    assert 0.2 < t <= 0.7
