@@ -21,7 +21,6 @@ the upright original image size.
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -34,8 +33,8 @@ import numpy as np
 
 from .contract import ModelSpec
 from .imaging import IMAGE_SUFFIXES, MAX_PIXELS, ImageError, decode_image, fit_to_input
-from .inspector import Inspection, Inspector
-from .report import ReportWriter, path_key
+from .inspector import Inspection, Inspector, ModelError
+from .report import ReportError, ReportWriter, path_key
 
 # --- finding files ----------------------------------------------------------------------------
 
@@ -222,7 +221,10 @@ def iter_scores(
             results: list[Inspection] = []
             if ok:
                 arrays = np.stack([p.array for p in ok])  # type: ignore[misc]
-                results = inspector.run(arrays, [p.original_size for p in ok])  # type: ignore[misc]
+                try:
+                    results = inspector.run(arrays, [p.original_size for p in ok])  # type: ignore[misc]
+                except Exception as exc:  # ORT raises several types; say it in words
+                    raise ModelError(f"the model failed on a batch of {len(ok)} images: {exc}") from None
             by_path = iter(results)
             for offset, prep in enumerate(batch):
                 ins = next(by_path) if prep.array is not None else None
@@ -339,7 +341,9 @@ def score_folder(
     newly scored file in order; ``on_progress`` is called after each batch.
     Ctrl-C (KeyboardInterrupt) finishes the report before it propagates.
     Raises :class:`report.ReportError` before scoring anything if the report
-    cannot be written.
+    or the heatmap folder cannot be written, and ``ModelError`` if the model
+    fails at run time (rows scored so far stay in the report). On resume,
+    overlays that a kill left unwritten are made again (the report keeps no maps).
     """
     from .heatmap_render import write_overlay  # numpy + Pillow; imported only when used
 
@@ -348,23 +352,30 @@ def score_folder(
     spec = inspector.spec
     heads = spec.head_names
     summary = Summary(total=len(files), flagged_per_head=dict.fromkeys(heads, 0))
-    writer = ReportWriter(report, columns(spec), resume=resume) if report is not None else None
-    todo = list(files)
-    if writer is not None and resume:
-        done = {path_key(r["path"]) for r in writer.previous}
-        todo = [f for f in files if path_key(f) not in done]
-        summary.resumed = len(files) - len(todo)
-        wanted = {path_key(f) for f in files}
-        for row in writer.previous:
-            if path_key(row["path"]) in wanted:
-                summary.count(row, heads)
     names: dict[Path, Path] = {}
     if heatmaps is not None:
-        heatmaps.mkdir(parents=True, exist_ok=True)
+        try:
+            heatmaps.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ReportError(f"cannot create the heatmap folder {heatmaps}: {exc.strerror or exc}") from None
         names = overlay_names(files, "." + heatmap_format.lower().lstrip("."))
+    writer = ReportWriter(report, columns(spec), resume=resume) if report is not None else None
+    todo = list(files)
+    redo: list[Path] = []  # resumed images whose overlay a kill left unwritten
+    if writer is not None and resume:
+        previous = {path_key(r["path"]): r for r in writer.previous}
+        todo = [f for f in files if path_key(f) not in previous]
+        summary.resumed = len(files) - len(todo)
+        for f in files:
+            row = previous.get(path_key(f))
+            if row is None:
+                continue
+            summary.count(row, heads)
+            wants_overlay = row.get("status") == "ok" and (heatmaps_for == "all" or row.get("flagged"))
+            if names and wants_overlay and not (heatmaps / names[f]).exists():  # type: ignore[operator]
+                redo.append(f)
     overlay_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fabricscope-overlay") if names else None
-    overlays: deque[tuple[Path, Future[None]]] = deque()
-    lock = threading.Lock()
+    overlays: deque[tuple[Path, Future[Path]]] = deque()
 
     def collect(block_over: int) -> None:
         while overlays and (len(overlays) > block_over or overlays[0][1].done()):
@@ -373,12 +384,21 @@ def score_folder(
                 fut.result()
                 summary.heatmaps_written += 1
             except Exception as exc:  # a failed overlay is reported, never fatal
-                with lock:
-                    summary.heatmap_errors.append(f"{path}: {exc}")
+                summary.heatmap_errors.append(f"{path}: {exc}")
+
+    def overlay(path: Path, inspection: Inspection) -> None:
+        if overlay_pool is not None and (heatmaps_for == "all" or inspection.flagged):
+            out = heatmaps / names[path]  # type: ignore[operator]
+            overlays.append((path, overlay_pool.submit(write_overlay, path, inspection, out, max_pixels=max_pixels)))
+            collect(block_over=2 * batch_size)
 
     start = time.perf_counter()
     last_index = -1
     try:
+        # Overlays only: these rows are in the report already, their maps are not.
+        for scored in iter_scores(inspector, redo, batch_size=batch_size, workers=workers, max_pixels=max_pixels):
+            if scored.inspection is not None:
+                overlay(scored.path, scored.inspection)
         for scored in iter_scores(
             inspector, todo, batch_size=batch_size, workers=workers, should_stop=should_stop, max_pixels=max_pixels
         ):
@@ -386,12 +406,8 @@ def score_folder(
                 writer.write(scored.row)
             summary.scored += 1
             summary.count(scored.row, heads)
-            if overlay_pool is not None and scored.inspection is not None:
-                if heatmaps_for == "all" or scored.inspection.flagged:
-                    out = heatmaps / names[scored.path]  # type: ignore[operator]
-                    fut = overlay_pool.submit(write_overlay, scored.path, scored.inspection, out, max_pixels=max_pixels)
-                    overlays.append((scored.path, fut))
-                    collect(block_over=2 * batch_size)
+            if scored.inspection is not None:
+                overlay(scored.path, scored.inspection)
             if on_row is not None:
                 on_row(scored)
             last_index = scored.index

@@ -279,7 +279,11 @@ def cmd_score(args: argparse.Namespace) -> int:
             on_row=on_row,
             on_progress=progress,
         )
-    except ReportError as exc:
+    except (ReportError, ModelError) as exc:
+        if progress is not None:
+            progress.finish()
+        if args.out is not None and scored:
+            _err(f"{scored} images were scored before this; they are in {args.out} (rerun with --resume)")
         raise UsageError(str(exc)) from None
     except KeyboardInterrupt:
         if progress is not None:

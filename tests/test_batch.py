@@ -308,3 +308,44 @@ def test_measure_model_speed(inspector: Inspector) -> None:
     result = batch.measure_model_speed(inspector, batch_sizes=(1, 4), seconds=0.05)
     assert result.latency_ms > 0 and set(result.images_per_s) == {1, 4}
     assert result.best_batch in (1, 4) and result.best_images_per_s > 0 and result.provider == "cpu"
+
+
+def test_resume_rewrites_overlays_a_kill_left_unwritten(inspector: Inspector, tmp_path: Path) -> None:
+    files = clean_and_holed(tmp_path / "imgs", 4, holes=(2,))
+    out, heat = tmp_path / "r.csv", tmp_path / "heat"
+    batch.score_folder(inspector, files, report=out, heatmaps=heat)
+    before = report.read_rows(out)
+    lost = heat / "img_002.jpg.heatmap.jpg"
+    lost.unlink()
+    summary = batch.score_folder(inspector, files, report=out, heatmaps=heat, resume=True)
+    assert lost.exists() and summary.heatmaps_written == 1 and summary.scored == 0
+    assert report.read_rows(out) == before
+
+
+def test_heatmap_folder_that_cannot_be_made_is_refused_before_scoring(inspector: Inspector, tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    out = tmp_path / "r.csv"
+    with pytest.raises(ReportError, match="cannot create the heatmap folder"):
+        batch.score_folder(inspector, [tmp_path / "x.jpg"], report=out, heatmaps=tmp_path / "afile" / "heat")
+    assert not out.exists()
+
+
+def test_a_model_failure_mid_run_keeps_the_rows_so_far(
+    inspector: Inspector, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fabricscope.inspector import ModelError
+
+    files = clean_and_holed(tmp_path / "imgs", 6)
+    real_run, calls = inspector.run, []
+
+    def failing_second_batch(*args: object, **kw: object) -> list:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("device lost")
+        return real_run(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(inspector, "run", failing_second_batch)
+    out = tmp_path / "r.jsonl"
+    with pytest.raises(ModelError, match="device lost"):
+        batch.score_folder(inspector, files, report=out, batch_size=3)
+    assert [Path(r["path"]).name for r in report.read_rows(out)] == [f.name for f in files[:3]]

@@ -257,3 +257,28 @@ def test_ctrl_c_finishes_a_json_report_and_exits_130(toy_model: Path, slow_folde
     assert run_cli("score", slow_folder, "--model", toy_model, "--out", out, "--resume", "-q") == 0
     rows = json.loads(out.read_text())
     assert [Path(r["path"]).name for r in rows] == sorted(p.name for p in slow_folder.iterdir())
+
+
+def test_progress_lines_when_stderr_is_not_a_terminal() -> None:
+    import io
+
+    from fabricscope.batch import Progress
+
+    stream = io.StringIO()
+    printer = cli.ProgressPrinter(stream, every=100)
+    for done in range(16, 260, 16):
+        printer(Progress(done=done, total=250, images_per_s=50.0, eta_s=(250 - done) / 50, elapsed_s=done / 50))
+    printer(Progress(done=250, total=250, images_per_s=50.0, eta_s=0.0, elapsed_s=5.0))
+    lines = stream.getvalue().splitlines()
+    assert lines == [
+        "scored 112/250 images  50.0/s  ETA 3s",
+        "scored 224/250 images  50.0/s  ETA 1s",
+        "scored 250/250 images  50.0/s  ETA 0s",
+    ]
+
+
+def test_unwritable_heatmap_folder_exits_2(toy_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    files = make_folder(tmp_path / "imgs", 1)
+    (tmp_path / "afile").write_text("x")
+    assert run_cli("score", *files, "--model", toy_model, "--heatmaps", tmp_path / "afile" / "h") == 2
+    assert "cannot create the heatmap folder" in capsys.readouterr().err
