@@ -205,6 +205,7 @@ class Table:
         print(f"{'path'.ljust(self.path_width)}  {'  '.join(cols)}  result", file=stream, flush=True)
 
     def _path(self, text: str) -> str:
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")  # printable whatever the name
         if len(text) > self.path_width:
             text = "…" + text[-(self.path_width - 1) :]
         return text.ljust(self.path_width)

@@ -35,6 +35,9 @@ from typing import Any
 
 FORMATS = (".csv", ".jsonl", ".json")
 SIDECAR_SUFFIX = ".partial.jsonl"
+# File names that are not valid UTF-8 (possible on Linux) are written back byte for
+# byte in CSV (JSON escapes them), so a report never fails on an odd name.
+_ERRORS = "surrogateescape"
 
 
 class ReportError(Exception):
@@ -158,10 +161,10 @@ def _read_csv_bytes(data: bytes, where: Path) -> tuple[list[str], list[dict[str,
     if not lines:
         return [], [], 0
     try:
-        text = data[:end].decode("utf-8")
+        text = data[:end].decode("utf-8", "surrogateescape")
     except UnicodeDecodeError:
         raise ReportError(f"{where}: not a UTF-8 CSV report") from None
-    header = next(csv.reader([lines[0].decode("utf-8")]))
+    header = next(csv.reader([lines[0].decode("utf-8", "surrogateescape")]))
     if "path" not in header:
         raise ReportError(f"{where}: the first line is not a FabricScope report header")
     reader = csv.DictReader(io.StringIO(text, newline=""))
@@ -248,14 +251,14 @@ class ReportWriter:
                     path.unlink(missing_ok=True)  # a fresh run replaces the old array, as for .csv/.jsonl
                 # Rows already in the array or the sidecar are carried in `previous`;
                 # the sidecar restarts with them so a second kill still loses nothing.
-                self._fh = open(target, "w", encoding="utf-8", newline="")
+                self._fh = open(target, "w", encoding="utf-8", errors=_ERRORS, newline="")
                 for row in self.previous:
                     self._fh.write(json.dumps(row) + "\n")
             elif resume and path.exists():
                 os.truncate(target, good)  # drop a torn last line
-                self._fh = open(target, "a", encoding="utf-8", newline="")
+                self._fh = open(target, "a", encoding="utf-8", errors=_ERRORS, newline="")
             else:
-                self._fh = open(target, "w", encoding="utf-8", newline="")
+                self._fh = open(target, "w", encoding="utf-8", errors=_ERRORS, newline="")
         except OSError as exc:
             raise ReportError(f"cannot open the report {target}: {exc.strerror or exc}") from None
         self._csv = csv.writer(self._fh, lineterminator="\n") if self.format == ".csv" else None

@@ -349,3 +349,16 @@ def test_a_model_failure_mid_run_keeps_the_rows_so_far(
     with pytest.raises(ModelError, match="device lost"):
         batch.score_folder(inspector, files, report=out, batch_size=3)
     assert [Path(r["path"]).name for r in report.read_rows(out)] == [f.name for f in files[:3]]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".json"])
+def test_a_file_name_that_is_not_utf8_round_trips(inspector: Inspector, tmp_path: Path, suffix: str) -> None:
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    odd = Path(os.fsdecode(bytes(folder) + b"/caf\xe9.jpg"))  # Latin-1 bytes in a name
+    save(odd, fabric_like(0))
+    out = tmp_path / f"r{suffix}"
+    batch.score_folder(inspector, [odd], report=out)
+    (row,) = report.read_rows(out)
+    assert row["path"] == str(odd) and row["status"] == "ok"
+    assert batch.score_folder(inspector, [odd], report=out, resume=True).resumed == 1
