@@ -288,7 +288,8 @@ class Summary:
 
     def lines(self) -> list[str]:
         """The summary in words, a few lines."""
-        out = [f"{self.total} images: {self.ok} ok, {self.errors} errors, {self.flagged} flagged"]
+        errors = "1 error" if self.errors == 1 else f"{self.errors} errors"
+        out = [f"{self.total} images: {self.ok} ok, {errors}, {self.flagged} flagged"]
         if self.flagged_per_head:
             out.append("flagged per head: " + ", ".join(f"{h} {n}" for h, n in self.flagged_per_head.items()))
         rate = f"{self.scored} scored in {self.elapsed_s:.1f} s ({self.images_per_s:.1f} images/s)"

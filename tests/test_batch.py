@@ -189,7 +189,7 @@ def test_score_folder_summary_and_progress(inspector: Inspector, tmp_path: Path)
     assert summary.error_rows[0]["path"].endswith("zz_bad.jpg")
     assert rows == list(range(11)) and not summary.stopped
     assert [p.done for p in seen] == [4, 8, 11] and seen[-1].eta_s == 0
-    assert summary.images_per_s > 0 and "11 images: 10 ok, 1 errors, 2 flagged" in summary.lines()[0]
+    assert summary.images_per_s > 0 and "11 images: 10 ok, 1 error, 2 flagged" in summary.lines()[0]
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".json"])

@@ -40,7 +40,7 @@ def test_score_writes_a_report_and_a_summary(toy_model: Path, tmp_path: Path, ca
     assert run_cli("score", tmp_path / "imgs", "--model", toy_model, "--out", out) == 0
     captured = capsys.readouterr()
     assert captured.out == ""  # with --out, stdout stays empty
-    assert "6 images: 5 ok, 1 errors, 1 flagged" in captured.err
+    assert "6 images: 5 ok, 1 error, 1 flagged" in captured.err
     assert "flagged per head: hole 1, wrinkle 0" in captured.err
     assert "images/s" in captured.err and "broken.png" in captured.err
     rows = report.read_rows(out)
