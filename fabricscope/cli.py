@@ -1,7 +1,8 @@
 """The ``fabricscope`` command: score folders, show the model card, time the model, make data, open the GUI.
 
 Sub-commands: ``score``, ``info``, ``bench``, ``synth``, ``gui``; no
-sub-command opens the GUI. Qt is imported only by ``gui``.
+sub-command (or only options, e.g. ``fabricscope --demo``) opens the GUI with
+those options. Qt is imported only by ``gui``.
 
 Exit codes: 0 done; 1 ``score --fail-on-defect`` and some image was flagged;
 2 bad usage, an unusable model or report path, or no images found;
@@ -404,6 +405,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] == "gui":
         return cmd_gui(argv[1:])
+    if argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
+        return cmd_gui(argv)  # options before any command are the app's (`fabricscope --demo`)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -160,7 +160,8 @@ def test_gui_command_and_no_command_start_the_app_lazily(monkeypatch: pytest.Mon
     monkeypatch.setitem(sys.modules, "fabricscope.gui.app", app)
     assert cli.main([]) == 0
     assert cli.main(["gui", "--demo", "x"]) == 0
-    assert calls == [[], ["--demo", "x"]]
+    assert cli.main(["--demo"]) == 0
+    assert calls == [[], ["--demo", "x"], ["--demo"]]
 
 
 def test_synth_writes_a_dataset(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
