@@ -201,7 +201,7 @@ class Table:
         self.heads = heads
         self.stream = stream
         self.path_width = max(12, min(60, max((len(str(f)) for f in files), default=4)))
-        self.head_width = [max(len(f"{h.name}({h.pooling})"), 12) for h in heads]
+        self.head_width = [max(len(f"{h.name}({h.pooling})"), 6 + len(h.labels[1])) for h in heads]
         cols = [f"{h.name}({h.pooling})".ljust(w) for h, w in zip(heads, self.head_width, strict=True)]
         print(f"{'path'.ljust(self.path_width)}  {'  '.join(cols)}  result", file=stream, flush=True)
 
