@@ -73,7 +73,7 @@ def blend(rgb: np.ndarray, cells: np.ndarray) -> np.ndarray:
     height, width = rgb.shape[:2]
     score = np.clip(upsample(cells, height, width), 0.0, 1.0)
     colour = _LUT[(score * 255).astype(np.uint8)].astype(np.float32)
-    alpha = (0.2 + 0.5 * score)[:, :, None]
+    alpha = (0.1 + 0.6 * score)[:, :, None]
     return (rgb.astype(np.float32) * (1 - alpha) + colour * alpha).round().astype(np.uint8)
 
 
