@@ -124,10 +124,13 @@ class Prepared:
     error: str = ""
 
 
-def prepare_file(path: Path, size: int, *, max_pixels: int = MAX_PIXELS) -> Prepared:
-    """Decode ``path`` no larger than needed and fit it to ``size``; never raises."""
+def prepare_file(path: Path, size: int, *, max_pixels: int = MAX_PIXELS, data: bytes | None = None) -> Prepared:
+    """Decode ``path`` no larger than needed and fit it to ``size``; never raises.
+
+    ``data``: the file's bytes, already read (e.g. from an object store); ``path`` then only names it.
+    """
     try:
-        decoded = decode_image(path, target=size, max_pixels=max_pixels)
+        decoded = decode_image(path if data is None else data, target=size, max_pixels=max_pixels)
         return Prepared(path, fit_to_input(decoded.rgb, size), decoded.original_size)
     except ImageError as exc:
         return Prepared(path, None, None, str(exc))
@@ -237,6 +240,11 @@ def iter_scores(
 
 # --- a whole run ------------------------------------------------------------------------------
 
+#: Scores files in input order, one :class:`Scored` per file, ``index`` its place in the
+#: files given: ``scorer(files, should_stop)``. :func:`iter_scores` bound to an inspector
+#: is the local one; :mod:`fabricscope.ray_engine` provides one that runs on Ray.
+Scorer = Callable[[Sequence[Path], Callable[[], bool] | None], Iterator[Scored]]
+
 
 @dataclass(frozen=True)
 class Progress:
@@ -333,6 +341,7 @@ def score_folder(
     should_stop: Callable[[], bool] | None = None,
     on_row: Callable[[Scored], None] | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    scorer: Scorer | None = None,
 ) -> Summary:
     """Score ``files`` (from :func:`find_images`) into an optional report; return a Summary.
 
@@ -340,6 +349,7 @@ def score_folder(
     ``heatmaps``: a folder for overlay images (``heatmaps_for`` ``"all"`` or
     ``"flagged"``), named by :func:`overlay_names`. ``on_row`` gets every
     newly scored file in order; ``on_progress`` is called after each batch.
+    ``scorer``: what scores the files (default: :func:`iter_scores` on this machine).
     Ctrl-C (KeyboardInterrupt) finishes the report before it propagates.
     Raises :class:`report.ReportError` before scoring anything if the report
     or the heatmap folder cannot be written, and ``ModelError`` if the model
@@ -393,16 +403,21 @@ def score_folder(
             overlays.append((path, overlay_pool.submit(write_overlay, path, inspection, out, max_pixels=max_pixels)))
             collect(block_over=2 * batch_size)
 
+    if scorer is None:
+
+        def scorer(some: Sequence[Path], stop: Callable[[], bool] | None) -> Iterator[Scored]:
+            return iter_scores(
+                inspector, some, batch_size=batch_size, workers=workers, should_stop=stop, max_pixels=max_pixels
+            )
+
     start = time.perf_counter()
     last_index = -1
     try:
         # Overlays only: these rows are in the report already, their maps are not.
-        for scored in iter_scores(inspector, redo, batch_size=batch_size, workers=workers, max_pixels=max_pixels):
+        for scored in scorer(redo, None) if redo else ():
             if scored.inspection is not None:
                 overlay(scored.path, scored.inspection)
-        for scored in iter_scores(
-            inspector, todo, batch_size=batch_size, workers=workers, should_stop=should_stop, max_pixels=max_pixels
-        ):
+        for scored in scorer(todo, should_stop):
             if writer is not None:
                 writer.write(scored.row)
             summary.scored += 1
