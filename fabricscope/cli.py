@@ -12,6 +12,7 @@ Exit codes: 0 done; 1 ``score --fail-on-defect`` and some image was flagged;
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -21,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import batch, providers
+from . import batch, providers, ray_engine
 from .imaging import MAX_PIXELS
 from .inspector import DEFAULT_MODEL, Inspector, ModelError
 from .report import ReportError, check_writable
@@ -44,6 +45,11 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def _path_or_uri(text: str) -> Path | str:
+    """A local path, or a URI kept as text (Path would fold its '//')."""
+    return text if ray_engine.is_uri(text) else Path(text)
 
 
 def _threshold(text: str) -> tuple[str, float]:
@@ -77,7 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     score = sub.add_parser("score", help="score images and folders, write a report", description=_SCORE_HELP)
-    score.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="image files and/or folders")
+    score.add_argument(
+        "paths", nargs="+", type=_path_or_uri, metavar="PATH", help="image files and/or folders (--engine ray: or URIs)"
+    )
     score.add_argument("-r", "--recursive", action="store_true", help="include subfolders")
     score.add_argument("-o", "--out", type=Path, help="report file: .csv, .jsonl or .json (default: table on stdout)")
     score.add_argument("--resume", action="store_true", help="keep the rows already in --out, score only the rest")
@@ -102,6 +110,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     score.add_argument("--fail-on-defect", action="store_true", help="exit with code 1 when any image is flagged")
     score.add_argument("-q", "--quiet", action="store_true", help="no progress and no summary on stderr")
+    score.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local: this process (default); ray: Ray Data, on a local Ray or a cluster (the 'cluster' extra)",
+    )
+    score.add_argument(
+        "--address", metavar="ADDR", help="--engine ray: join this Ray cluster (default: start a local Ray)"
+    )
+    score.add_argument(
+        "--num-gpus", type=float, default=0.0, metavar="N", help="--engine ray: GPUs per inference actor (0: CPU)"
+    )
     _model_args(score)
 
     info = sub.add_parser("info", help="show the model card and the execution providers here")
@@ -229,8 +249,40 @@ class Table:
 # --- commands ---------------------------------------------------------------------------------
 
 
+def _start_ray(args: argparse.Namespace, inspector: Inspector, cluster: contextlib.ExitStack) -> ray_engine.RayScorer:
+    """Start a local Ray or join ``--address`` (closed with ``cluster``); the scorer that runs there."""
+    if not args.quiet:
+        _err(f"ray: joining the cluster at {args.address}" if args.address else "ray: starting a local Ray")
+    try:
+        cluster.enter_context(ray_engine.ray_session(args.address))
+    except ray_engine.ClusterError as exc:
+        raise UsageError(str(exc)) from None
+    return ray_engine.RayScorer(
+        inspector,
+        provider=args.provider,
+        threads=args.threads,
+        num_gpus=args.num_gpus,
+        batch_size=args.batch_size,
+        max_pixels=int(args.max_megapixels * 1e6),
+    )
+
+
+def _check_engine_args(args: argparse.Namespace) -> None:
+    uris = [p for p in args.paths if ray_engine.is_uri(p)]
+    if args.engine != "ray":
+        if uris:
+            raise UsageError(f"URIs are read by --engine ray only: {uris[0]}")
+        if args.address or args.num_gpus:
+            raise UsageError("--address and --num-gpus need --engine ray")
+    if args.num_gpus < 0:
+        raise UsageError("--num-gpus must be 0 or more")
+    if uris and args.heatmaps is not None:
+        raise UsageError("--heatmaps needs local files (overlays are drawn from the image on this machine)")
+
+
 def cmd_score(args: argparse.Namespace) -> int:
-    missing = [str(p) for p in args.paths if not p.exists() and not p.is_symlink()]
+    _check_engine_args(args)
+    missing = [str(p) for p in args.paths if not ray_engine.is_uri(p) and not p.exists() and not p.is_symlink()]
     if missing:
         raise UsageError("no such file or folder: " + ", ".join(missing))
     if args.resume and args.out is None:
@@ -249,7 +301,10 @@ def cmd_score(args: argparse.Namespace) -> int:
         except KeyError:
             heads = ", ".join(inspector.thresholds)
             raise UsageError(f"--threshold: this model has no head {head!r} (heads: {heads})") from None
-    files = batch.find_images(args.paths, args.recursive)
+    try:
+        files = (ray_engine.find_inputs if args.engine == "ray" else batch.find_images)(args.paths, args.recursive)
+    except ray_engine.ClusterError as exc:
+        raise UsageError(str(exc)) from None
     if not files:
         hint = "" if args.recursive else " (add --recursive to look in subfolders)"
         raise UsageError("no image files found in: " + ", ".join(str(p) for p in args.paths) + hint)
@@ -266,6 +321,8 @@ def cmd_score(args: argparse.Namespace) -> int:
                 progress.finish()  # do not print a row through the middle of the bar
             table.row(s)
 
+    cluster = contextlib.ExitStack()  # a Ray started for this run is shut down at its end
+    scorer = _start_ray(args, inspector, cluster) if args.engine == "ray" else None
     try:
         summary = batch.score_folder(
             inspector,
@@ -280,8 +337,9 @@ def cmd_score(args: argparse.Namespace) -> int:
             max_pixels=int(args.max_megapixels * 1e6),
             on_row=on_row,
             on_progress=progress,
+            scorer=scorer,
         )
-    except (ReportError, ModelError) as exc:
+    except (ReportError, ModelError, ray_engine.ClusterError) as exc:
         if progress is not None:
             progress.finish()
         if args.out is not None and scored:
@@ -293,6 +351,8 @@ def cmd_score(args: argparse.Namespace) -> int:
         kept = f"; the report {args.out} holds every row scored so far, rerun with --resume" if args.out else ""
         _err(f"interrupted after {scored} images{kept}")
         return EXIT_INTERRUPTED
+    finally:
+        cluster.close()
     if progress is not None:
         progress.finish()
     if not args.quiet:
@@ -304,6 +364,8 @@ def cmd_score(args: argparse.Namespace) -> int:
             _err(f"  ... {summary.errors - 5} more error rows")
         for e in summary.heatmap_errors[:5]:
             _err(f"  heatmap failed: {e}")
+        if scorer is not None:
+            _err("ray: inference ran on " + (", ".join(sorted(scorer.providers_used)) or "no image"))
         if args.out is not None:
             _err(f"report: {args.out}")
     if args.fail_on_defect and summary.flagged:
