@@ -283,3 +283,13 @@ def test_unwritable_heatmap_folder_exits_2(toy_model: Path, tmp_path: Path, caps
     (tmp_path / "afile").write_text("x")
     assert run_cli("score", *files, "--model", toy_model, "--heatmaps", tmp_path / "afile" / "h") == 2
     assert "cannot create the heatmap folder" in capsys.readouterr().err
+
+
+def test_bundled_samples_are_small_and_score(toy_model: Path, tmp_path: Path) -> None:
+    samples = Path(__file__).resolve().parent.parent / "resources" / "samples"
+    files = sorted(samples.glob("*.jpg"))
+    assert len(files) >= 4 and sum(f.stat().st_size for f in files) < 300_000
+    out = tmp_path / "r.csv"
+    assert run_cli("score", samples, "--model", toy_model, "--out", out, "-q") == 0
+    rows = report.read_rows(out)
+    assert len(rows) == len(files) and all(r["status"] == "ok" for r in rows)
