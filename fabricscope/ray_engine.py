@@ -37,6 +37,7 @@ import functools
 import logging
 import os
 import pickle
+import socket
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -168,7 +169,8 @@ def _items(files: Sequence[Input]) -> list[dict[str, Any]]:
             root, rel = _root_and_rel(str(f))
             items.append({"index": i, "local": b"", "root": root, "rel": rel})
         else:
-            items.append({"index": i, "local": os.fsencode(f), "root": "", "rel": ""})
+            # Absolute: a worker's current folder is not the driver's. The report keeps the path as given.
+            items.append({"index": i, "local": os.fsencode(os.path.abspath(f)), "root": "", "rel": ""})
     return items
 
 
@@ -251,6 +253,18 @@ class InferenceActor:
 # --- the driver -------------------------------------------------------------------------------
 
 
+def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Fail fast on an address nothing listens at (ray.init would retry for minutes)."""
+    netloc = urlsplit(address).netloc if "://" in address else address
+    host, sep, port = netloc.rpartition(":")
+    if not sep or not port.isdigit():
+        return  # "auto", or a form Ray resolves itself
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise ClusterError(f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}") from None
+
+
 @contextlib.contextmanager
 def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iterator[ModuleType]:
     """Start a local Ray (``address`` None) or join a cluster, and shut down what was started here.
@@ -272,11 +286,17 @@ def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iter
                     log_to_driver=False,
                 )
             else:
+                _check_reachable(address)
                 package = str(Path(__file__).resolve().parent)
                 ray.init(address=address, logging_level=logging.ERROR, runtime_env={"py_modules": [package]})
+        except ClusterError:
+            raise
         except Exception as exc:  # ConnectionError, RuntimeError, ValueError for bad addresses
             where = f"join the Ray cluster at {address}" if address else "start a local Ray"
-            raise ClusterError(f"cannot {where}: {exc}") from None
+            hint = ""
+            if address and "RAY_AUTH_MODE" not in os.environ:
+                hint = " (a cluster with token authentication needs RAY_AUTH_MODE=token and its token here)"
+            raise ClusterError(f"cannot {where}: {exc}{hint}") from None
         started = True
     logging.getLogger("ray.data").setLevel(logging.WARNING)  # no per-dataset banners on stderr
     logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)  # "progress bars disabled": ours show

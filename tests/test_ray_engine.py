@@ -7,6 +7,7 @@ skipped when the ``cluster`` extra is not installed; the rest run without it.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from collections import Counter
@@ -129,6 +130,15 @@ def test_engine_options_bad_usage(
 def test_uris_need_the_ray_engine(toy_model: Path, capsys: pytest.CaptureFixture) -> None:
     assert cli.main(["score", "s3://bucket/folder", "--model", str(toy_model)]) == 2
     assert "--engine ray" in capsys.readouterr().err
+
+
+def test_an_address_nothing_listens_at_fails_fast() -> None:
+    with socket.socket() as s:  # a port that was free a moment ago: nothing listens there now
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(ray_engine.ClusterError, match="cannot reach the Ray cluster"):
+        ray_engine._check_reachable(f"127.0.0.1:{port}", timeout_s=2)
+    ray_engine._check_reachable("auto")  # left to Ray
 
 
 def test_the_cli_imports_ray_only_for_a_ray_run(toy_model: Path) -> None:
