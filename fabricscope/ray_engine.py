@@ -37,8 +37,10 @@ import functools
 import logging
 import os
 import pickle
+import signal
 import socket
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -277,6 +279,10 @@ def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iter
     ray = import_ray()
     started = False
     if not ray.is_initialized():
+        # ray.init puts its own SIGTERM handler in (a stack dump, then death); the caller's
+        # (the CLI finishes the report on SIGTERM) is put back afterwards.
+        main_thread = threading.current_thread() is threading.main_thread()
+        sigterm = signal.getsignal(signal.SIGTERM) if main_thread else None
         try:
             if address is None:
                 ray.init(
@@ -298,6 +304,8 @@ def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iter
                 hint = " (a cluster with token authentication needs RAY_AUTH_MODE=token and its token here)"
             raise ClusterError(f"cannot {where}: {exc}{hint}") from None
         started = True
+        if sigterm is not None:
+            signal.signal(signal.SIGTERM, sigterm)
     logging.getLogger("ray.data").setLevel(logging.WARNING)  # no per-dataset banners on stderr
     logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)  # "progress bars disabled": ours show
     try:

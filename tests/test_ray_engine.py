@@ -7,9 +7,12 @@ skipped when the ``cluster`` extra is not installed; the rest run without it.
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -236,3 +239,35 @@ def test_cli_engine_ray(
     assert "4 errors" in err and "ray: inference ran on cpu" in err
     assert_same_rows(report.read_rows(out), local_rows)
     assert ray_local.is_initialized()  # a Ray the CLI did not start is left running
+
+
+def test_sigterm_mid_run_keeps_the_rows_and_resume_finishes(
+    ray_local: Any, toy_model: Path, tmp_path: Path, inspector: Inspector
+) -> None:
+    """ray.init replaces the SIGTERM handler; the CLI's must still finish the report (a real process)."""
+    src = tmp_path / "src.png"
+    Image.fromarray(fabric_like(3)).resize((800, 800)).save(src, compress_level=1)
+    imgs = tmp_path / "imgs"
+    imgs.mkdir()
+    for i in range(80):
+        shutil.copyfile(src, imgs / f"{i:03d}.png")
+    out = tmp_path / "run.csv"
+    argv = [sys.executable, "-m", "fabricscope", "score", str(imgs), "--model", str(toy_model), "--out", str(out),
+            "--engine", "ray", "--batch-size", "2", "--provider", "cpu"]  # fmt: skip
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.exists() and out.read_bytes().count(b"\n") > 5:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "rerun with --resume" in err
+    kept = report.read_rows(out)
+    assert 0 < len(kept) < 80
+    assert cli.main([*argv[3:], "--resume"]) == 0
+    rows = report.read_rows(out)
+    assert sorted(r["path"] for r in rows) == sorted(str(f) for f in imgs.iterdir())
+    assert rows[: len(kept)] == kept
