@@ -38,6 +38,11 @@ MAX_PIXELS = 150_000_000
 #: File suffixes a folder scan picks up (case-insensitive).
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
 
+#: The only Pillow decoders ever tried, whatever a file's name says. Pillow would
+#: otherwise identify ~40 formats by content, among them EPS, which it renders by
+#: running Ghostscript on the file: a ".jpg" holding PostScript would be executed.
+DECODERS = ("JPEG", "PNG", "BMP", "TIFF", "WEBP", "GIF", "PPM")
+
 
 class ImageError(Exception):
     """A file that cannot be used as an image, with the reason in words."""
@@ -56,17 +61,20 @@ def _to_rgb_array(img: Image.Image) -> np.ndarray:
     if mode in ("RGB",):
         return np.asarray(img, dtype=np.uint8)
     if mode.startswith("I;16") or mode in ("I", "F"):
+        # Worked in place and in the source's own width (no float64/int64 copies):
+        # a 150 MP 16-bit scan must not need several GB on top of its pixels.
         grey = np.asarray(img)
         if mode == "F":
-            grey = grey.astype(np.float64)
-            grey = np.nan_to_num(grey, nan=0.0, posinf=255.0, neginf=0.0)
+            grey = np.nan_to_num(np.array(grey, dtype=np.float32), copy=False, nan=0.0, posinf=255.0, neginf=0.0)
             if grey.size and grey.max() <= 1.0:
-                grey = grey * 255.0
-            grey8 = np.clip(grey, 0, 255).astype(np.uint8)
+                grey *= 255.0
+            grey8 = np.clip(grey, 0, 255, out=grey).astype(np.uint8)
         elif mode == "I" and grey.size and grey.max() <= 255 and grey.min() >= 0:
             grey8 = grey.astype(np.uint8)
         else:
-            grey8 = (np.clip(grey.astype(np.int64), 0, 65535) // 257).astype(np.uint8)
+            # I;16 variants are 0..65535 already (any byte order); I is int32
+            wide = np.clip(grey, 0, 65535) if mode == "I" else grey.astype(np.uint16, copy=False)
+            grey8 = (wide // 257).astype(np.uint8)
         return np.repeat(grey8[:, :, None], 3, axis=2)
     if mode in ("RGBA", "RGBa", "RGBX"):
         return np.asarray(img, dtype=np.uint8)[:, :, :3].copy()
@@ -105,7 +113,7 @@ def decode_image(
                 raise ImageError("empty file (0 bytes)")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(fp) as img:
+            with Image.open(fp, formats=DECODERS) as img:
                 width, height = img.size
                 if width <= 0 or height <= 0:
                     raise ImageError(f"image claims an empty size {width}x{height}")
@@ -134,7 +142,7 @@ def decode_image(
         raise ImageError("not an image, or a format FabricScope cannot read") from None
     except MemoryError:
         raise ImageError("not enough memory to decode this image") from None
-    except Exception as exc:  # noqa: BLE001 - any decoder fault is a bad file, never a crash
+    except Exception as exc:  # any decoder fault is a bad file, never a crash
         text = str(exc) or type(exc).__name__
         if "truncated" in text.lower():
             raise ImageError(f"truncated or corrupt image ({text})") from None
