@@ -146,7 +146,7 @@ def open_session(path: Path, provider: str, threads: int | None) -> tuple[ort.In
     wanted, note = providers.plan(provider)
     try:
         session = ort.InferenceSession(str(path), sess_options=_session_options(threads), providers=wanted)
-    except Exception as exc:  # noqa: BLE001 - ORT raises several types for bad files
+    except Exception as exc:  # ORT raises several types for bad files
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"not a loadable ONNX model ({path.name}): {first_line}") from None
     used = list(session.get_providers())
@@ -164,8 +164,9 @@ def check_io(session: ort.InferenceSession, spec: ModelSpec) -> None:
     if inp.type != "tensor(uint8)":
         raise ContractError(f"input '{INPUT_NAME}' must be uint8 RGB pixels, it is {inp.type}")
     shape = inp.shape
-    if len(shape) != 4 or (isinstance(shape[3], int) and shape[3] != 3):
-        raise ContractError(f"input '{INPUT_NAME}' must have shape [N, H, W, 3], it has {shape}")
+    if len(shape) != 4 or (isinstance(shape[3], int) and shape[3] != 3) or (shape[1] == 3 and shape[3] != 3):
+        layout = " (channels first: export it channels last)" if len(shape) == 4 and shape[1] == 3 else ""
+        raise ContractError(f"input '{INPUT_NAME}' must have shape [N, H, W, 3], it has {shape}{layout}")
     for dim, size in zip(shape[1:3], (spec.input_size, spec.input_size), strict=True):
         if isinstance(dim, int) and dim != size:
             raise ContractError(f"input '{INPUT_NAME}' is fixed at {shape}, but the metadata says {size}x{size}")
@@ -207,7 +208,7 @@ class Inspector:
         outs = [n for h in self.spec.heads for n in (h.map_output, h.prob_output)]
         try:
             values = self.session.run(outs, {INPUT_NAME: np.zeros((1, size, size, 3), np.uint8)})
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # any failure here means the graph cannot run
             raise ContractError(f"a test run on a blank {size}x{size} image failed: {exc}") from None
         for head, (cmap, prob) in zip(self.spec.heads, zip(values[::2], values[1::2], strict=True), strict=True):
             if cmap.ndim != 4 or cmap.shape[:2] != (1, 2):
