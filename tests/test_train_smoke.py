@@ -46,7 +46,7 @@ def test_geometry_of_shipped_architecture():
     from fabricscope.train.model import FabricNet
 
     geom = FabricNet().geometry()
-    assert geom.stride == 32 and geom.receptive_field == 187
+    assert geom.stride == 32 and geom.receptive_field == 175
 
 
 def test_augment_targets_follow_the_mask():

@@ -294,14 +294,15 @@ def _random_creases(rng: np.random.Generator, h: int, w: int, s: float, n: int) 
     out = []
     for _ in range(n):
         angle = main + rng.normal(0, 0.35) if aligned else rng.uniform(0, np.pi)
+        width = rng.uniform(1.8, 8.0)
         out.append(
             Crease(
                 cy=rng.uniform(-0.05, 1.05) * h,
                 cx=rng.uniform(-0.05, 1.05) * w,
                 angle=float(angle),
                 length=float(rng.uniform(0.2, 0.8) * side),
-                width=float(rng.uniform(1.8, 9.0) * s),
-                amp=float(rng.uniform(1.2, 5.0) * s * rng.choice([-1, 1])),
+                width=float(width * s),
+                amp=float(width * rng.uniform(0.4, 0.9) * s * rng.choice([-1, 1])),
                 curv=float(rng.normal(0, 0.004) / s),
                 sharp=bool(rng.random() < 0.5),
             )
@@ -361,14 +362,14 @@ def _random_hole(
 ) -> Hole:
     side = min(h, w)
     kind = kind or str(rng.choice(HOLE_TYPES, p=[0.25, 0.25, 0.2, 0.15, 0.15]))
-    frac = float(np.exp(rng.uniform(np.log(0.02), np.log(0.15))))
+    frac = float(rng.uniform(0.02, 0.15))
     size = frac * side
     ratio = {"round": 1.0, "ragged": rng.uniform(1.0, 1.6), "elongated": rng.uniform(1.8, 4.0)}.get(
         kind, rng.uniform(7.0, 18.0)
     )
     if kind in ("cut", "tear"):
         size = max(size, 3.5 * s)
-        ratio = min(ratio, size / (0.9 * s))  # at least ~2 px open
+        ratio = min(ratio, size / (2.5 * s))  # at least ~2.5 px open
     n_h = 4 if kind != "ragged" else 9
     amps = 0.05 if kind in ("round", "elongated", "cut") else 0.22
     harm = np.stack(
@@ -470,8 +471,10 @@ def _background(rng: np.random.Generator, h: int, w: int, fabric_lum: float) -> 
             col = _ops.hsv_to_rgb(rng.random(), rng.uniform(0, 0.15), rng.uniform(0.82, 1.0))
         else:
             col = _ops.hsv_to_rgb(rng.random(), rng.uniform(0.2, 0.95), rng.uniform(0.25, 0.95))
-        if abs(_ops.luminance(col) - fabric_lum) > 0.28:
+        if abs(_ops.luminance(col) - fabric_lum) > 0.3:
             break
+    else:  # no contrasting draw: the opposite of the cloth
+        col = _ops.hsv_to_rgb(rng.random(), rng.uniform(0, 0.2), 0.05 if fabric_lum > 0.45 else 0.95)
     tex = 1.0 + rng.uniform(0.0, 0.15) * _ops.value_noise(rng, (h, w), (int(rng.integers(2, 9)),) * 2)
     if rng.random() < 0.3:  # wood grain
         yy = np.arange(h, dtype=np.float32)[:, None]
@@ -551,7 +554,7 @@ def _make_scene(rng: np.random.Generator, h: int, w: int, hole: bool, wrinkled: 
         holes=holes,
         undulation=float(rng.uniform(0, 6) * s),
         light=(float(np.cos(la)), float(np.sin(la))),
-        light_strength=float(rng.uniform(0.5, 1.4)),
+        light_strength=float(rng.uniform(0.7, 1.4)),
         seam=seam,
         stripe=stripe,
         dot=dot,
@@ -613,9 +616,9 @@ def _render_cloth(
         shade = shade * (1.0 + spec.mottle * _ops.value_noise(rng, (h, w), cells))
     # crease shading
     lx, ly = scene.light
-    shade = shade * np.clip(
-        1.0 + scene.light_strength * (gx * lx + gy * ly) - 0.02 * height / max(s, 1e-3), 0.25, 1.8
-    )
+    slope = np.sqrt(gx * gx + gy * gy)
+    relief = scene.light_strength * (gx * lx + gy * ly) - 0.3 * slope - 0.02 * height / max(s, 1e-3)
+    shade = shade * np.clip(1.0 + relief, 0.25, 1.8)
     if seam_line is not None:
         groove = np.exp(-((seam_line / (1.5 * s)) ** 2))
         shade = shade * (1.0 - 0.5 * groove)
@@ -661,7 +664,7 @@ def _camera(rng: np.random.Generator, img: np.ndarray, s: float, strong: bool = 
     gain = rng.uniform(0.65, 1.25) * (1 + rng.normal(0, 0.06, 3)).astype(np.float32)
     img = img * (light[..., None] * gain)
     img = np.clip(img, 0, 1.2) ** rng.uniform(0.8, 1.25)
-    sigma = rng.choice([0.0, rng.uniform(0.3, 0.8), rng.uniform(0.6, 1.6)], p=[0.3, 0.45, 0.25]) * s
+    sigma = rng.choice([0.0, rng.uniform(0.3, 0.8), rng.uniform(0.6, 1.3)], p=[0.35, 0.45, 0.2]) * s
     if sigma > 0.25:
         img = _ops.blur(img, float(sigma))
     img = img * 255.0

@@ -1,13 +1,14 @@
 """The FabricScope inspector network (torch): a VGG-style backbone shared by two pooled heads.
 
 Backbone: five stride-2 stages (224 -> 112 -> 56 -> 28 -> 14 -> 7), each a 3x3
-stride-2 conv followed by 3x3 convs, BatchNorm + ReLU. Each head is a 1x1 conv to
-2 channels (0 = fine, 1 = defect) over the 7x7 grid, then its global pooling
+stride-2 conv, the last three stages followed by one more 3x3 conv; BatchNorm +
+ReLU. Each head is a 1x1 conv to 2 channels (0 = fine, 1 = defect) over the 7x7 grid, then its global pooling
 (``max`` or ``avg``, per channel) and a softmax over the two classes.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import torch
@@ -15,7 +16,7 @@ from torch import nn
 from torch.nn import functional as F
 
 # (out_channels, extra 3x3 convs after the stride-2 conv) per stage
-DEFAULT_STAGES: tuple[tuple[int, int], ...] = ((16, 1), (32, 1), (64, 1), (96, 1), (144, 1))
+DEFAULT_STAGES: tuple[tuple[int, int], ...] = ((16, 0), (32, 0), (64, 1), (96, 1), (144, 1))
 MEAN = (0.5, 0.5, 0.5)
 STD = (0.25, 0.25, 0.25)
 
@@ -71,6 +72,33 @@ class FabricNet(nn.Module):
         for m in self.heads.values():
             rf += (m.kernel_size[0] - 1) * jump
         return Geometry(stride=jump, receptive_field=rf)
+
+
+def stages_from_state(state: dict[str, torch.Tensor]) -> tuple[tuple[int, int], ...]:
+    """Recover the stage layout from a state dict (a new stage starts where the channel count changes)."""
+    convs = sorted(
+        (int(k.split(".")[1]), v.shape)
+        for k, v in state.items()
+        if k.startswith("backbone.") and k.endswith("0.weight")
+    )
+    stages: list[list[int]] = []
+    for _, shape in convs:
+        cout, cin = int(shape[0]), int(shape[1])
+        if not stages or cin != cout:
+            stages.append([cout, 0])
+        else:
+            stages[-1][1] += 1
+    return tuple((c, e) for c, e in stages)
+
+
+def load_checkpoint(path: str | os.PathLike) -> FabricNet:
+    """A FabricNet from a ``.pt`` file written by the training command (plain state dict or with layout)."""
+    obj = torch.load(path, map_location="cpu", weights_only=True)
+    state = obj["state_dict"] if "state_dict" in obj else obj
+    heads = tuple(tuple(h) for h in obj["heads"]) if "heads" in obj else (("hole", "max"), ("wrinkle", "avg"))
+    net = FabricNet(heads=heads, stages=stages_from_state(state))  # type: ignore[arg-type]
+    net.load_state_dict(state)
+    return net.eval()
 
 
 def pool_map(class_map: torch.Tensor, pooling: str) -> torch.Tensor:

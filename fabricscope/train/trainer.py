@@ -16,10 +16,10 @@ from fabricscope.train.model import FabricNet, pool_map
 
 @dataclass
 class TrainConfig:
-    minutes: float = 38.0  # wall-clock budget for the optimisation loop
+    minutes: float = 30.0  # wall-clock budget for the optimisation loop
     max_steps: int = 4000
     batch: int = 64
-    lr: float = 3e-3
+    lr: float = 2e-3
     weight_decay: float = 5e-4
     warmup: int = 100
     cell_weight: float = 1.0
