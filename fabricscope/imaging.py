@@ -143,6 +143,8 @@ def decode_image(
     except MemoryError:
         raise ImageError("not enough memory to decode this image") from None
     except Exception as exc:  # any decoder fault is a bad file, never a crash
+        if isinstance(exc, OSError) and exc.errno is not None:  # the file system's errors carry an errno, Pillow's not
+            raise ImageError(f"cannot read the file: {exc.strerror or exc}") from None
         text = str(exc) or type(exc).__name__
         if "truncated" in text.lower():
             raise ImageError(f"truncated or corrupt image ({text})") from None

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import io
 import json
 import os
@@ -235,6 +236,7 @@ class ReportWriter:
         self.columns = list(columns)
         self.previous: list[dict[str, Any]] = []
         self._closed = False
+        self._failed = False
         header: list[str] = []
         good = 0
         if resume:
@@ -268,29 +270,62 @@ class ReportWriter:
 
     def write(self, row: dict[str, Any]) -> None:
         """Write one row and hand it to the OS at once (a kill after this loses nothing)."""
-        if self._csv is not None:
-            self._csv.writerow([_csv_cell(row.get(c)) for c in self.columns])
-        else:
-            self._fh.write(json.dumps({c: row.get(c) for c in self.columns}) + "\n")
-        self._fh.flush()
+        try:
+            if self._csv is not None:
+                self._csv.writerow([_csv_cell(row.get(c)) for c in self.columns])
+            else:
+                self._fh.write(json.dumps({c: row.get(c) for c in self.columns}) + "\n")
+            self._fh.flush()
+        except OSError as exc:
+            raise self._failure(exc) from None
 
     def sync(self) -> None:
         """Flush and fsync (called once per batch: survives power loss, not only a kill)."""
-        self._fh.flush()
-        with contextlib.suppress(OSError):
+        try:
+            self._fh.flush()
+        except OSError as exc:
+            raise self._failure(exc) from None
+        try:
             os.fsync(self._fh.fileno())
+        except OSError as exc:
+            # Some file systems refuse fsync (EINVAL, ENOTSUP): no failure. A full disk or an I/O error is.
+            if exc.errno not in (errno.EINVAL, errno.ENOTSUP):
+                raise self._failure(exc) from None
+
+    def _failure(self, exc: OSError) -> ReportError:
+        """A write that failed (disk full, I/O error): stop the run, keep every row written before."""
+        self._failed = True
+        kept = sidecar_path(self.path) if self.format == ".json" else self.path
+        return ReportError(
+            f"cannot write to the report {self.path}: {exc.strerror or exc}. The rows written before "
+            f"are kept in {kept}; make room, then run the same command with --resume"
+        )
 
     def close(self) -> None:
-        """Finish the report; for ``.json`` rewrite the array atomically and remove the sidecar."""
+        """Finish the report; for ``.json`` rewrite the array atomically and remove the sidecar.
+
+        After a failed write the file is closed as it stands (a ``.json`` report keeps its sidecar,
+        which ``--resume`` merges); closing never hides the first error behind a second one.
+        """
         if self._closed:
             return
         self._closed = True
+        if self._failed:
+            with contextlib.suppress(OSError):
+                self._fh.close()
+            return
         self.sync()
         self._fh.close()
         if self.format == ".json":
             side = sidecar_path(self.path)
             rows, _ = _read_jsonl_bytes(side.read_bytes(), side)
-            write_json_atomic(self.path, _dedupe(rows))
+            try:
+                write_json_atomic(self.path, _dedupe(rows))
+            except OSError as exc:
+                raise ReportError(
+                    f"cannot write the report {self.path}: {exc.strerror or exc}. Every row is kept in "
+                    f"{side}; make room, then run the same command with --resume"
+                ) from None
             side.unlink(missing_ok=True)
 
     def __enter__(self) -> ReportWriter:
