@@ -1,0 +1,526 @@
+"""The Batch tab: score a folder in the background, review the rows, export.
+
+Built on the engine's batch driver (:func:`batch.score_folder`, the code
+behind ``fabricscope score``): a :class:`ScoringThread` runs it, a GUI-thread
+timer moves finished rows into the table in chunks and redraws progress and
+the summary. Thresholds re-judge the stored probabilities; nothing is re-run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QItemSelection, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..imaging import decode_image
+from ..inspector import Inspector
+from ..report import FORMATS
+from .batch_model import BatchEntry, BatchFilterProxy, BatchTableModel
+from .batch_summary import BatchSummary
+from .batch_worker import ExportItem, ExportThread, ScoringThread, ThumbnailLoader, export_overlays, write_table
+
+Progress = Callable[[int, int], None]
+Stop = Callable[[], bool]
+
+#: Rows moved into the table per timer tick at most: bounds the time one tick can take.
+ROWS_PER_TICK = 2000
+TICK_MS = 100
+THUMB_SIDE = 40
+
+
+def duration_text(seconds: float | None) -> str:
+    """'45 s', '3 min 05 s', '1 h 02 min'; '--' when unknown."""
+    if seconds is None:
+        return "--"
+    s = round(seconds)
+    if s >= 3600:
+        return f"{s // 3600} h {s % 3600 // 60:02d} min"
+    if s >= 60:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s} s"
+
+
+class _DecodeJob(QRunnable):
+    """Re-decode the selected file off the GUI thread (a 40 MP PNG takes a while)."""
+
+    def __init__(self, token: int, path: Path, side: int, done: Signal) -> None:
+        super().__init__()
+        self.token, self.path, self.side, self.done = token, path, side, done
+
+    def run(self) -> None:
+        try:
+            rgb, error = decode_image(self.path, target=self.side).rgb, ""
+        except Exception as exc:
+            rgb, error = None, str(exc)
+        self.done.emit(self.token, rgb, error)
+
+
+class BatchTab(QWidget):
+    """Choose or drop a folder, watch it score, filter and sort the rows, export them."""
+
+    thresholds_changed = Signal(dict)
+    #: A row was selected and decoded: (rgb array, Inspection at the current thresholds, path).
+    selection_ready = Signal(object, object, object)
+    _decoded = Signal(int, object, str)
+
+    def __init__(self, inspector: Inspector | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.inspector: Inspector | None = None
+        self.worker: ScoringThread | None = None
+        self.exporter: ExportThread | None = None
+        self.total = 0
+        self._root: Path | None = None
+        self._decode_token = 0
+        self._decode_pool = QThreadPool(self)
+        self._decode_pool.setMaxThreadCount(1)
+        self._decoded.connect(self._on_decoded)
+        self.setAcceptDrops(True)
+
+        # --- controls
+        self.choose_button = QPushButton("Choose folder…")
+        self.recursive_box = QCheckBox("Include subfolders")
+        self.recursive_box.setChecked(True)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("%v / %m")
+        self.status = QLabel("Choose a folder of fabric photos, or drop one here.")
+        top = QHBoxLayout()
+        for w in (self.choose_button, self.recursive_box, self.stop_button):
+            top.addWidget(w)
+        top.addWidget(self.progress, 1)
+        top.addWidget(self.status, 1)
+
+        self.filter_box = QComboBox()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search file names")
+        self.search.setClearButtonEnabled(True)
+        self.shown_label = QLabel()
+        self.export_table_button = QPushButton("Export table…")
+        self.export_table_button.setToolTip(
+            "Write the rows shown as CSV, JSON or JSON lines (the columns of `fabricscope score`)"
+        )
+        self.export_overlays_button = QPushButton("Export flagged overlays…")
+        self.export_overlays_button.setToolTip("Write a heatmap overlay for each flagged row shown into a folder")
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Show"))
+        bar.addWidget(self.filter_box)
+        bar.addWidget(self.search, 1)
+        bar.addWidget(self.shown_label)
+        bar.addWidget(self.export_table_button)
+        bar.addWidget(self.export_overlays_button)
+
+        # --- table
+        self.model = BatchTableModel()
+        self.proxy = BatchFilterProxy()
+        self.proxy.setSourceModel(self.model)
+        self.thumbnails = ThumbnailLoader(side=THUMB_SIDE)
+        self.thumbnails.ready.connect(self.model.thumbnail_changed)
+        self.model.thumbnail_for = lambda row: self.thumbnails.get(row, self.model.results.entries[row].path)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # scan order first
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        vh = self.table.verticalHeader()
+        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no per-row measuring on 10,000 rows
+        vh.setDefaultSectionSize(THUMB_SIDE + 4)
+        vh.hide()
+        self.table.horizontalHeader().setStretchLastSection(True)
+
+        # --- selected row + summary
+        self.detail = QWidget()
+        self.detail_layout = QVBoxLayout(self.detail)
+        self.detail_layout.setContentsMargins(0, 0, 0, 0)
+        self.detail_title = QLabel("Select a row to see its heatmaps.")
+        self.detail_title.setWordWrap(True)
+        self.detail_layout.addWidget(self.detail_title)
+        self.summary = BatchSummary()
+
+        right = QSplitter()
+        right.setOrientation(right.orientation().Vertical)
+        right.addWidget(self.detail)
+        right.addWidget(self.summary)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 2)
+        self.splitter = QSplitter()
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(bar)
+        layout.addWidget(self.splitter, 1)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self._tick)
+
+        self.choose_button.clicked.connect(self.choose_folder)
+        self.stop_button.clicked.connect(lambda: self.request_stop(confirm=True))
+        self.filter_box.currentIndexChanged.connect(self._filter_changed)
+        self.search.textChanged.connect(self._search_changed)
+        self.summary.thresholds_changed.connect(self.set_thresholds)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.export_table_button.clicked.connect(self.choose_export_table)
+        self.export_overlays_button.clicked.connect(self.choose_export_overlays)
+        app = QApplication.instance()
+        if isinstance(app, QObject):
+            app.aboutToQuit.connect(self.shutdown)
+        self.set_inspector(inspector)
+
+    # --- model -----------------------------------------------------------------------------
+    def set_inspector(self, inspector: Inspector | None) -> None:
+        """Use this model for the next run (the table keeps the rows it has until then)."""
+        self.inspector = inspector
+        self.choose_button.setEnabled(inspector is not None)
+        if inspector is not None and not len(self.model.results):
+            self._reset_table(None)
+        self._update_buttons()
+
+    def _reset_table(self, root: Path | None) -> None:
+        assert self.inspector is not None
+        self.thumbnails.clear()
+        self.model.reset(self.inspector.spec.heads, root)
+        self.model.set_thresholds(self.inspector.thresholds)
+        self.summary.set_heads(self.inspector.spec.heads, self.inspector.thresholds)
+        self.summary.update_from(self.model.results)
+        self._fill_filters()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(self.model.column_of("thumb"), QHeaderView.ResizeMode.Fixed)
+        self.table.setColumnWidth(self.model.column_of("thumb"), THUMB_SIDE + 8)
+        self.table.setColumnWidth(self.model.column_of("file"), 220)
+        for c, col in enumerate(self.model.columns):
+            if col.kind in ("prob", "verdict"):
+                self.table.setColumnWidth(c, 78)
+        self.table.setColumnWidth(self.model.column_of("strongest"), 110)
+        self._clear_detail("Select a row to see its heatmaps.")
+
+    def _fill_filters(self) -> None:
+        self.filter_box.blockSignals(True)
+        self.filter_box.clear()
+        for text, key in (("All", "all"), ("Flagged", "flagged"), ("Clean", "clean"), ("Errors", "errors")):
+            self.filter_box.addItem(text, key)
+        for head in self.model.results.heads:
+            self.filter_box.addItem(f"Flagged: {head.labels[1]}", f"head:{head.name}")
+        self.filter_box.blockSignals(False)
+        self.proxy.set_mode("all")
+
+    # --- running ---------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.worker is not None
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose a folder of images to score")
+        if folder:
+            self.start([Path(folder)], recursive=self.recursive_box.isChecked())
+
+    def start(self, paths: Sequence[Path], recursive: bool = True, batch_size: int = 16, workers: int = 2) -> bool:
+        """Score ``paths`` (folders or files) in the background; False if it cannot start now."""
+        if self.inspector is None or self.running:
+            return False
+        paths = [Path(p) for p in paths]
+        root = paths[0] if len(paths) == 1 and paths[0].is_dir() else None
+        self._reset_table(root)
+        self.total = 0
+        worker = ScoringThread(self.inspector, paths, recursive=recursive, batch_size=batch_size, workers=workers)
+        worker.found.connect(self._on_found)
+        worker.failed.connect(self._on_failed)
+        worker.finished.connect(self._on_finished)
+        self.worker = worker
+        self.progress.setRange(0, 0)  # busy until the file list is known
+        self.status.setText(f"Looking for images in {', '.join(str(p) for p in paths)}…")
+        self._update_buttons()
+        worker.start()
+        self.timer.start()
+        return True
+
+    def request_stop(self, confirm: bool = True) -> bool:
+        """Cancel the run (after a yes to the prompt when ``confirm``); rows scored so far stay."""
+        if self.worker is None:
+            return False
+        if confirm:
+            done = len(self.model.results) + self.worker.pending
+            answer = QMessageBox.question(
+                self,
+                "Stop scoring?",
+                f"Stop scoring this folder? The {done} rows scored so far are kept.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes or self.worker is None:
+                return False
+        self.worker.cancel()
+        self.status.setText("Stopping after the current batch…")
+        self.stop_button.setEnabled(False)
+        return True
+
+    def shutdown(self) -> None:
+        """Stop any run and wait for the threads (the app is closing)."""
+        if self.worker is not None:
+            self.worker.cancel()
+            self.worker.wait(10_000)
+        if self.exporter is not None:
+            self.exporter.cancel()
+            self.exporter.wait(10_000)
+        self.thumbnails.wait(5_000)
+        self._decode_pool.waitForDone(5_000)
+
+    def _on_found(self, total: int) -> None:
+        self.total = total
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(0)
+        if total == 0:
+            self.status.setText(
+                "No image files found" + ("" if self.recursive_box.isChecked() else " (try Include subfolders)")
+            )
+
+    def _on_failed(self, message: str) -> None:
+        QMessageBox.warning(self, "Batch scoring", message)
+
+    def _tick(self) -> None:
+        """GUI thread: move finished rows into the table, redraw progress and summary."""
+        if self.worker is not None:
+            self._take_rows(self.worker, ROWS_PER_TICK)
+            p = self.worker.progress
+            if p is not None and self.total:
+                self.progress.setValue(min(len(self.model.results), self.total))
+                self.status.setText(
+                    f"{p.images_per_s:.1f} images/s · {duration_text(p.eta_s)} left"
+                    f" · {duration_text(p.elapsed_s)} so far"
+                )
+        if self.exporter is not None and self.exporter.total:
+            self.progress.setRange(0, self.exporter.total)
+            self.progress.setValue(self.exporter.done)
+
+    def _take_rows(self, worker: ScoringThread, limit: int | None) -> None:
+        scored = worker.take_rows(limit)
+        if not scored:
+            return
+        self.model.append([BatchEntry(s.index, s.path, s.inspection, s.row.get("error") or "") for s in scored])
+        self.summary.update_from(self.model.results, self.total)
+        self._update_shown()
+
+    def _on_finished(self) -> None:
+        worker = self.worker
+        if worker is None:
+            return
+        self._take_rows(worker, None)
+        self.worker = None
+        self.timer.stop()
+        s = worker.summary
+        n = len(self.model.results)
+        self.progress.setRange(0, max(self.total, 1))
+        self.progress.setValue(n)
+        if s is not None and s.stopped and self.total:
+            self.status.setText(f"Stopped: {n} of {self.total} files scored (rows kept)")
+        elif s is not None and self.total:
+            self.status.setText(f"Done: {n} files in {duration_text(s.elapsed_s)} ({s.images_per_s:.1f} images/s)")
+        worker.deleteLater()
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        busy = self.worker is not None or self.exporter is not None
+        self.choose_button.setEnabled(self.inspector is not None and not busy)
+        self.stop_button.setEnabled(self.worker is not None and not self.worker.cancelled)
+        has_rows = len(self.model.results) > 0
+        self.export_table_button.setEnabled(has_rows and not busy)
+        self.export_overlays_button.setEnabled(has_rows and not busy)
+
+    # --- filters and thresholds --------------------------------------------------------------
+    def _filter_changed(self) -> None:
+        self.proxy.set_mode(str(self.filter_box.currentData() or "all"))
+        self._update_shown()
+
+    def _search_changed(self, text: str) -> None:
+        self.proxy.set_search(text)
+        self._update_shown()
+
+    def _update_shown(self) -> None:
+        self.shown_label.setText(f"{self.proxy.rowCount()} of {len(self.model.results)} shown")
+
+    def thresholds(self) -> dict[str, float]:
+        return self.model.results.threshold_map()
+
+    def set_thresholds(self, thresholds: Mapping[str, float]) -> None:
+        """Re-judge every row at these thresholds (no model run); the filter follows."""
+        if dict(thresholds) == {k: v for k, v in self.thresholds().items() if k in thresholds}:
+            return
+        self.model.set_thresholds(thresholds)
+        self.summary.set_thresholds(thresholds)
+        self.summary.update_from(self.model.results, self.total or None)
+        self.proxy.refilter()
+        self._update_shown()
+        self._show_current()
+        self.thresholds_changed.emit(self.thresholds())
+
+    # --- the selected row --------------------------------------------------------------------
+    def selected_source_row(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.proxy.mapToSource(rows[0]).row() if rows else None
+
+    def _selection_changed(self, _sel: QItemSelection, _desel: QItemSelection) -> None:
+        self._show_current()
+
+    def _show_current(self) -> None:
+        row = self.selected_source_row()
+        if row is None:
+            return
+        entry = self.model.results.entries[row]
+        if entry.inspection is None:
+            self._clear_detail(f"<b>{self.model.results.names[row]}</b><br>cannot be read: {entry.error}")
+            return
+        self._decode_token += 1
+        self.detail_title.setText(f"<b>{self.model.results.names[row]}</b> — loading…")
+        side = max(self.inspector.input_size if self.inspector else 224, 1024)
+        self._decode_pool.start(_DecodeJob(self._decode_token, entry.path, side, self._decoded))
+
+    def _on_decoded(self, token: int, rgb: object, error: str) -> None:
+        if token != self._decode_token:
+            return  # a newer selection won
+        row = self.selected_source_row()
+        if row is None:
+            return
+        name = self.model.results.names[row]
+        if rgb is None:
+            self._clear_detail(f"<b>{name}</b><br>cannot be shown any more: {error}")
+            return
+        inspection = self.model.results.judged(row)
+        verdicts = ", ".join(
+            f"{h.name} {h.prob:.3f} {'<b>' + h.spec.labels[1] + '</b>' if h.flag else h.spec.labels[0]}"
+            for h in inspection.heads  # type: ignore[union-attr]
+        )
+        self.detail_title.setText(f"<b>{name}</b> — {verdicts}")
+        self._show_detail(rgb, inspection)
+        self.selection_ready.emit(rgb, inspection, self.model.results.entries[row].path)
+
+    def _clear_detail(self, text: str) -> None:
+        self.detail_title.setText(text)
+
+    def _show_detail(self, rgb: object, inspection: object) -> None:
+        """Show the image with its heatmaps and per-head panels (the live view's widgets)."""
+
+    # --- export --------------------------------------------------------------------------------
+    def _shown_items(self, flagged_only: bool = False) -> list[ExportItem]:
+        res = self.model.results
+        flags = res.flags().any(axis=1) if res.heads else None
+        items = []
+        for r in range(self.proxy.rowCount()):
+            src = self.proxy.mapToSource(self.proxy.index(r, 0)).row()
+            if flagged_only and (flags is None or not flags[src]):
+                continue
+            entry = res.entries[src]
+            items.append(ExportItem(entry.path, entry.inspection, entry.error))
+        return items
+
+    def choose_export_table(self) -> None:
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Export the rows shown", "batch-report.csv", "CSV (*.csv);;JSON (*.json);;JSON lines (*.jsonl)"
+        )
+        if not path:
+            return
+        out = Path(path)
+        if out.suffix.lower() not in FORMATS:
+            out = out.with_name(
+                out.name + (".json" if "(*.json)" in chosen else ".jsonl" if "jsonl" in chosen else ".csv")
+            )
+        self.export_table(out)
+
+    def choose_export_overlays(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder for the flagged images' heatmap overlays")
+        if folder:
+            self.export_overlays(Path(folder))
+
+    def export_table(self, out: Path) -> bool:
+        """Write the rows shown, in the order shown, at the current thresholds (a background thread)."""
+        if self.inspector is None or self.exporter is not None:
+            return False
+        spec, thresholds = self.inspector.spec, self.thresholds()
+        items = self._shown_items()
+
+        def job(report: Progress, should_stop: Stop) -> str:
+            judged = [
+                ExportItem(i.path, i.inspection.with_thresholds(thresholds) if i.inspection else None, i.error)
+                for i in items
+            ]
+            n = write_table(out, judged, spec, report, should_stop)
+            return f"{n} rows written to {out}"
+
+        return self._run_export(job, f"Exporting {len(items)} rows…")
+
+    def export_overlays(self, folder: Path, fmt: str = "jpg") -> bool:
+        """Write the heatmap overlay of each flagged row shown into ``folder`` (a background thread)."""
+        if self.exporter is not None:
+            return False
+        thresholds = self.thresholds()
+        items = self._shown_items(flagged_only=True)
+
+        def job(report: Progress, should_stop: Stop) -> str:
+            judged = [
+                ExportItem(i.path, i.inspection.with_thresholds(thresholds), i.error) for i in items if i.inspection
+            ]
+            written, errors = export_overlays(folder, judged, report, should_stop, fmt)
+            text = f"{written} overlays written to {folder}"
+            return text + (f"; {len(errors)} failed: {errors[0]}" if errors else "")
+
+        return self._run_export(job, f"Writing {len(items)} overlays…")
+
+    def _run_export(self, job: Callable[[Progress, Stop], str], text: str) -> bool:
+        exporter = ExportThread(job)
+        exporter.failed.connect(lambda msg: QMessageBox.warning(self, "Export", f"Export failed: {msg}"))
+        exporter.finished.connect(self._on_export_finished)
+        self.exporter = exporter
+        self.status.setText(text)
+        self._update_buttons()
+        exporter.start()
+        self.timer.start()
+        return True
+
+    def _on_export_finished(self) -> None:
+        exporter = self.exporter
+        self.exporter = None
+        if exporter is None:
+            return
+        if exporter.result:
+            self.status.setText(exporter.result)
+        if self.worker is None:
+            self.timer.stop()
+        exporter.deleteLater()
+        self._update_buttons()
+
+    # --- drag and drop ---------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and self.inspector is not None and not self.running:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths and self.start(paths, recursive=self.recursive_box.isChecked()):
+            event.acceptProposedAction()
