@@ -220,6 +220,20 @@ def test_selecting_a_row_decodes_it_and_shows_its_inspection(qtbot, tab: BatchTa
     assert rgb.shape == (224, 224, 3)
     assert inspection.head("hole").flag and inspection.head("hole").strongest == (3, 4)
     assert "a07.png" in tab.detail_title.text()
+    # The live view's widgets: the frame with the deciding head's overlay, one 7x7 panel per head.
+    detail = tab.detail
+    assert detail.feed.frame_size == (224, 224)
+    assert detail.feed.overlay.isVisible() and detail.feed.strongest.isVisible()
+    assert detail.overlay_head() == "hole"
+    assert [p.spec.name for p in detail.panels] == ["hole", "wrinkle"]
+    assert detail.panels[0].verdict_text == "FAIL" and detail.panels[1].verdict_text == "PASS"
+    assert detail.panels[0].head.prob == pytest.approx(inspection.head("hole").prob)
+    # A panel's threshold re-judges the table too.
+    detail.panels[0].threshold.setValue(1.0)
+    assert tab.thresholds()["hole"] == pytest.approx(1.0)
+    assert tab.summary.histograms[0].threshold == pytest.approx(1.0)
+    assert tab.model.index(row, tab.model.column_of("verdict", 0)).data() == "intact"
+    qtbot.waitUntil(lambda: detail.panels[0].verdict_text == "PASS", timeout=10_000)
     # An error row says why, without decoding anything.
     bad = tab.model.results.names.index("empty.png")
     tab.table.selectRow(tab.proxy.mapFromSource(tab.model.index(bad, 0)).row())

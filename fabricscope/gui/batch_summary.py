@@ -38,7 +38,7 @@ class HeadHistogram(QWidget):
         super().__init__(parent)
         self.head = head
         self.spin = QDoubleSpinBox()
-        self.spin.setRange(0.01, 0.99)
+        self.spin.setRange(0.0, 1.0)
         self.spin.setSingleStep(0.05)
         self.spin.setDecimals(2)
         self.spin.setValue(head.threshold)
@@ -64,7 +64,7 @@ class HeadHistogram(QWidget):
         self.bars = pg.BarGraphItem(x0=_EDGES[:-1], x1=_EDGES[1:], height=np.zeros(BINS), brushes=self._brushes())
         self.plot.addItem(self.bars)
         self.line = pg.InfiniteLine(pos=head.threshold, angle=90, movable=True, pen=pg.mkPen(230, 230, 230, width=2))
-        self.line.setBounds((0.01, 0.99))
+        self.line.setBounds((0.0, 1.0))
         self.line.setToolTip("drag to change the threshold")
         self.plot.addItem(self.line)
 

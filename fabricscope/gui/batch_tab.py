@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from ..imaging import decode_image
 from ..inspector import Inspector
 from ..report import FORMATS
+from .batch_detail import BatchDetail
 from .batch_model import BatchEntry, BatchFilterProxy, BatchTableModel
 from .batch_summary import BatchSummary
 from .batch_worker import ExportItem, ExportThread, ScoringThread, ThumbnailLoader, export_overlays, write_table
@@ -152,26 +153,22 @@ class BatchTab(QWidget):
         vh.hide()
         self.table.horizontalHeader().setStretchLastSection(True)
 
-        # --- selected row + summary
-        self.detail = QWidget()
-        self.detail_layout = QVBoxLayout(self.detail)
-        self.detail_layout.setContentsMargins(0, 0, 0, 0)
-        self.detail_title = QLabel("Select a row to see its heatmaps.")
-        self.detail_title.setWordWrap(True)
-        self.detail_layout.addWidget(self.detail_title)
+        # --- selected row (the live view's widgets) + summary
+        self.detail = BatchDetail()
+        self.detail_title = self.detail.title
+        self.detail.thresholds_changed.connect(self.set_thresholds)
         self.summary = BatchSummary()
 
-        right = QSplitter()
-        right.setOrientation(right.orientation().Vertical)
-        right.addWidget(self.detail)
-        right.addWidget(self.summary)
-        right.setStretchFactor(0, 3)
-        right.setStretchFactor(1, 2)
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.table)
+        left.addWidget(self.summary)
+        left.setStretchFactor(0, 3)
+        left.setStretchFactor(1, 1)
         self.splitter = QSplitter()
-        self.splitter.addWidget(self.table)
-        self.splitter.addWidget(right)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -210,6 +207,7 @@ class BatchTab(QWidget):
         self.model.reset(self.inspector.spec.heads, root)
         self.model.set_thresholds(self.inspector.thresholds)
         self.summary.set_heads(self.inspector.spec.heads, self.inspector.thresholds)
+        self.detail.set_model(self.inspector.spec, self.inspector.thresholds)
         self.summary.update_from(self.model.results)
         self._fill_filters()
         header = self.table.horizontalHeader()
@@ -375,6 +373,7 @@ class BatchTab(QWidget):
             return
         self.model.set_thresholds(thresholds)
         self.summary.set_thresholds(thresholds)
+        self.detail.set_thresholds(self.thresholds())
         self.summary.update_from(self.model.results, self.total or None)
         self.proxy.refilter()
         self._update_shown()
@@ -418,14 +417,11 @@ class BatchTab(QWidget):
             for h in inspection.heads  # type: ignore[union-attr]
         )
         self.detail_title.setText(f"<b>{name}</b> — {verdicts}")
-        self._show_detail(rgb, inspection)
+        self.detail.show_result(rgb, inspection)  # type: ignore[arg-type]
         self.selection_ready.emit(rgb, inspection, self.model.results.entries[row].path)
 
     def _clear_detail(self, text: str) -> None:
-        self.detail_title.setText(text)
-
-    def _show_detail(self, rgb: object, inspection: object) -> None:
-        """Show the image with its heatmaps and per-head panels (the live view's widgets)."""
+        self.detail.clear(text)
 
     # --- export --------------------------------------------------------------------------------
     def _shown_items(self, flagged_only: bool = False) -> list[ExportItem]:

@@ -1,0 +1,140 @@
+"""The selected batch row, shown with the live view's own widgets.
+
+The image goes into a :class:`FeedView` with one head's heatmap overlay, the
+cell grid and that head's strongest cell; below it one :class:`HeadPanel` per
+head (7x7 map, verdict, threshold, pooling lab). Clicking a panel cell draws
+the region of the image that cell sees, as in the live view. Nothing here
+re-runs the model: the row's stored Inspection is shown at the tab's thresholds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from ..contract import ModelSpec
+from ..inspector import Inspection
+from ..pooling import cell_region
+from .feed_view import FeedView
+from .heatmap_panel import HeadPanel
+
+OVERLAY_OPACITY = 0.45
+
+
+class BatchDetail(QWidget):
+    """Image + overlay + per-head panels for one scored file."""
+
+    thresholds_changed = Signal(dict)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.spec: ModelSpec | None = None
+        self.inspection: Inspection | None = None
+        self.title = QLabel("Select a row to see its heatmaps.")
+        self.title.setWordWrap(True)
+        self.overlay_box = QComboBox()
+        self.overlay_box.setToolTip("Which head's heatmap is laid over the image")
+        self.feed = FeedView()
+        self.feed.setMinimumSize(360, 300)
+        self.panels: list[HeadPanel] = []
+        self._panel_row = QHBoxLayout()
+        head = QHBoxLayout()
+        head.addWidget(self.title, 1)
+        head.addWidget(QLabel("Overlay"))
+        head.addWidget(self.overlay_box)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(head)
+        layout.addWidget(self.feed, 3)
+        layout.addLayout(self._panel_row, 2)
+        self.overlay_box.currentIndexChanged.connect(self._draw_overlay)
+
+    def set_model(self, spec: ModelSpec, thresholds: Mapping[str, float]) -> None:
+        """One panel per head the model declares."""
+        if self.spec is not None and self.spec.heads == spec.heads:
+            self.set_thresholds(thresholds)
+            return
+        self.spec = spec
+        for p in self.panels:
+            self._panel_row.removeWidget(p)
+            p.deleteLater()
+        self.panels = []
+        self.overlay_box.blockSignals(True)
+        self.overlay_box.clear()
+        self.overlay_box.addItem("Deciding head", "")
+        for h in spec.heads:
+            panel = HeadPanel(h, thresholds.get(h.name, h.threshold))
+            panel.thresholdChanged.connect(self._panel_threshold)
+            panel.cellClicked.connect(self._cell_clicked)
+            self._panel_row.addWidget(panel)
+            self.panels.append(panel)
+            self.overlay_box.addItem(h.title or h.name.capitalize(), h.name)
+        self.overlay_box.addItem("None", "-")
+        self.overlay_box.blockSignals(False)
+
+    def set_thresholds(self, thresholds: Mapping[str, float]) -> None:
+        for p in self.panels:
+            if p.spec.name in thresholds:
+                p.threshold.blockSignals(True)
+                p.threshold.setValue(float(thresholds[p.spec.name]))
+                p.threshold.blockSignals(False)
+
+    def _panel_threshold(self, _name: str, _value: float) -> None:
+        self.thresholds_changed.emit({p.spec.name: float(p.threshold.value()) for p in self.panels})
+
+    def clear(self, text: str) -> None:
+        self.inspection = None
+        self.title.setText(text)
+        self.feed.set_frame(np.zeros((8, 8, 3), np.uint8))
+        self.feed.set_overlay(None, OVERLAY_OPACITY)
+        self.feed.set_strongest(None)
+        self.feed.set_field(None)
+
+    def show_result(self, rgb: np.ndarray, inspection: Inspection) -> None:
+        """Show a decoded image with its (already judged) inspection."""
+        self.inspection = inspection
+        self.feed.set_frame(rgb)
+        self.feed.set_field(None)
+        for panel, head in zip(self.panels, inspection.heads, strict=False):
+            panel.show_head(head)
+        self._draw_overlay()
+
+    def overlay_head(self) -> str | None:
+        """The head whose map is laid over the image: chosen, or the flagged head with the highest P."""
+        if self.inspection is None:
+            return None
+        choice = self.overlay_box.currentData()
+        if choice == "-":
+            return None
+        if choice:
+            return str(choice)
+        heads = self.inspection.heads
+        return max(heads, key=lambda h: (h.flag, h.prob)).name if heads else None
+
+    def _draw_overlay(self) -> None:
+        name = self.overlay_head()
+        if self.inspection is None or name is None:
+            self.feed.set_overlay(None, OVERLAY_OPACITY)
+            self.feed.set_strongest(None)
+            return
+        head = self.inspection.head(name)
+        self.feed.set_grid(head.cells.shape, self.feed.show_grid)
+        self.feed.set_overlay(head.cells, OVERLAY_OPACITY)
+        self.feed.set_strongest(head.strongest if head.flag else None)
+
+    def _cell_clicked(self, name: str, row: int, col: int) -> None:
+        if self.inspection is None or self.spec is None or not self.feed.frame_size[0]:
+            return
+        head = self.inspection.head(name)
+        region = cell_region(
+            row,
+            col,
+            head.cells.shape,
+            self.feed.frame_size,
+            receptive_field=self.spec.receptive_field,
+            input_size=self.spec.input_size,
+        )
+        self.feed.set_field(region, f"{name} cell ({row}, {col}): {head.cells[row, col]:.2f}")
