@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from . import providers
+from . import onnx_external, providers
 from .contract import INPUT_NAME, ContractError, HeadSpec, ModelSpec, parse_metadata
 from .imaging import fit_to_input
 from .pooling import cell_scores, defect_probability, strongest_cell
@@ -143,6 +143,16 @@ def open_session(path: Path, provider: str, threads: int | None) -> tuple[ort.In
         raise ModelError(f"model path is a folder, not an .onnx file: {path}")
     if path.stat().st_size == 0:
         raise ModelError(f"model file is empty: {path}")
+    try:
+        outside = onnx_external.outside_locations(path)  # ONNX Runtime < 1.24 would read them
+    except OSError as exc:
+        raise ModelError(f"cannot read the model file {path}: {exc.strerror or exc}") from None
+    if outside:
+        shown = ", ".join(repr(loc) for loc in outside[:3])
+        raise ModelError(
+            f"{path.name} refers to external data outside its folder ({shown}); refused: "
+            "a model may only read data files kept beside it"
+        )
     wanted, note = providers.plan(provider)
     try:
         session = ort.InferenceSession(str(path), sess_options=_session_options(threads), providers=wanted)
