@@ -1,0 +1,70 @@
+"""``fabricscope gui`` / ``python -m fabricscope``: start the desktop app."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+STYLE = Path(__file__).resolve().parents[2] / "resources" / "style.qss"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="fabricscope gui", description="FabricScope desktop app: live fabric inspection")
+    p.add_argument("--model", type=Path, help="ONNX model (default: the shipped model, or the last one opened)")
+    p.add_argument("--demo", action="store_true", help="start on the synthetic demo feed")
+    p.add_argument("--video", type=Path, help="start on this video file")
+    p.add_argument("--images", type=Path, nargs="+", help="start on these image files or folders")
+    p.add_argument("--provider", help="execution provider (auto, cpu, cuda, ...)")
+    p.add_argument("--settings", type=Path, help="keep settings in this INI file instead of the user's settings")
+    p.add_argument("--screenshot", type=Path, help="save a PNG of the window after --screenshot-after seconds")
+    p.add_argument("--screenshot-after", type=float, default=4.0, metavar="SECONDS")
+    p.add_argument("--quit-after", type=float, metavar="SECONDS", help="close the app after this many seconds")
+    p.add_argument("--size", default="1600x1000", help="window size, WIDTHxHEIGHT")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(list(sys.argv[1:] if argv is None else argv))
+    os.environ.setdefault("QT_MEDIA_BACKEND", "ffmpeg")
+    import pyqtgraph as pg
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from fabricscope.gui.main_window import MainWindow
+    from fabricscope.gui.settings import open_settings
+
+    pg.setConfigOptions(imageAxisOrder="row-major", antialias=True, background="#1e1f22", foreground="#d8d8d8")
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("FabricScope")
+    app.setOrganizationName("FabricScope")
+    if STYLE.exists():
+        app.setStyleSheet(STYLE.read_text())
+    settings = open_settings(args.settings)
+    if args.provider:
+        settings.setValue("provider", args.provider)
+    source = None
+    if args.demo:
+        source = "demo"
+    elif args.video:
+        source = f"video:{args.video}"
+    elif args.images:
+        source = "images:" + "|".join(str(p) for p in args.images)
+    window = MainWindow(settings, model=args.model, source=source)
+    try:
+        w, h = (int(v) for v in args.size.lower().split("x"))
+        window.resize(w, h)
+    except ValueError:
+        window.resize(1600, 1000)
+    window.show()
+    if args.screenshot:
+        def grab() -> None:
+            args.screenshot.parent.mkdir(parents=True, exist_ok=True)
+            ok = window.grab().save(str(args.screenshot))
+            print(f"screenshot {'saved to' if ok else 'FAILED:'} {args.screenshot}", flush=True)
+
+        QTimer.singleShot(int(args.screenshot_after * 1000), grab)
+    if args.quit_after:
+        QTimer.singleShot(int(args.quit_after * 1000), window.close)
+    return int(app.exec())

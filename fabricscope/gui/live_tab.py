@@ -1,0 +1,523 @@
+"""The Live tab: a frame source, the inference thread, the feed view and one panel per head.
+
+Data flows one way: source -> LatestFrame slot -> InferenceWorker (model) ->
+LiveResult signal -> panels, overlay, strip chart. The frame itself is painted
+from a GUI timer (newest frame only), the heatmaps when a result arrives; no
+inspection logic lives here, only calls into the engine.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections import deque
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fabricscope import providers
+from fabricscope.gui.feed_view import FeedView
+from fabricscope.gui.heatmap_panel import HeadPanel
+from fabricscope.gui.settings import get_bool, get_float, get_str
+from fabricscope.gui.strip_chart import StripChart
+from fabricscope.gui.worker import InferenceWorker, LiveResult, ModelLoader
+from fabricscope.heatmap_render import blend, save_image
+from fabricscope.inspector import Inspection, Inspector
+from fabricscope.pooling import cell_region
+from fabricscope.sources import FrameSource, LatestFrame
+from fabricscope.sources.demo import DemoFeed
+from fabricscope.sources.stills import StillImages
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
+
+
+class LiveTab(QWidget):
+    inspectorChanged = Signal(object)  # Inspector
+    message = Signal(str)  # short status-bar messages
+    _source_error = Signal(str)  # from any thread
+
+    def __init__(self, settings: QSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.slot = LatestFrame()
+        self.worker = InferenceWorker(self.slot)
+        self.worker.resultReady.connect(self._on_result)
+        self.worker.failed.connect(self.show_error)
+        self.worker.start()
+        self.inspector: Inspector | None = None
+        self.model_path: Path | None = None
+        self.source: FrameSource | None = None
+        self.loaders: list[ModelLoader] = []
+        self.panels: dict[str, HeadPanel] = {}
+        self.thresholds: dict[str, float] = {}
+        self.current: tuple[np.ndarray, Inspection] | None = None
+        self.frozen = False
+        self.last_error = ""
+        self.field_cell: tuple[str, int, int] | None = None
+        self.latencies: deque[float] = deque(maxlen=300)
+        self.results = 0
+        self._painted_seq = 0
+        self._fps = 0.0
+        self._fps_mark = (time.perf_counter(), 0)
+        self._source_error.connect(self.show_error)
+        self._build()
+        self.paint_timer = QTimer(self)
+        self.paint_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.paint_timer.timeout.connect(self._paint_frame)
+        self.paint_timer.start(10)
+        self.chart_timer = QTimer(self)
+        self.chart_timer.timeout.connect(self.chart.refresh)
+        self.chart_timer.start(200)
+
+    # ---------------------------------------------------------------- layout
+    def _build(self) -> None:
+        self.source_box = QComboBox()
+        self.source_box.setToolTip("Where frames come from")
+        self.resolution_box = QComboBox()
+        self.resolution_box.setToolTip("Camera resolution")
+        self.play_button = QPushButton("Pause")
+        self.play_button.setCheckable(True)
+        self.loop_box = QCheckBox("Loop")
+        self.loop_box.setChecked(True)
+        self.provider_box = QComboBox()
+        self.provider_box.addItems(["auto", *providers.available()])
+        self.provider_box.setToolTip("ONNX Runtime execution provider (switching reopens the model in the background)")
+        self.overlay_box = QComboBox()
+        self.overlay_box.setToolTip("Heatmap drawn over the frame")
+        self.opacity = QSlider(Qt.Orientation.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity.setValue(round(get_float(self.settings, "overlay/opacity", 0.45) * 100))
+        self.opacity.setFixedWidth(100)
+        self.grid_box = QCheckBox("Grid")
+        self.grid_box.setChecked(get_bool(self.settings, "overlay/grid", True))
+        self.freeze_button = QPushButton("Freeze (Space)")
+        self.freeze_button.setCheckable(True)
+        self.snapshot_button = QPushButton("Snapshot (S)")
+        for w in (self.play_button, self.freeze_button, self.snapshot_button, self.loop_box, self.grid_box):
+            w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+        bar = QHBoxLayout()
+        for label, w in (
+            ("Source", self.source_box),
+            (None, self.resolution_box),
+            (None, self.play_button),
+            (None, self.loop_box),
+            ("Provider", self.provider_box),
+            ("Overlay", self.overlay_box),
+            (None, self.opacity),
+            (None, self.grid_box),
+        ):
+            if label:
+                bar.addWidget(QLabel(label))
+            bar.addWidget(w)
+        bar.addStretch(1)
+        bar.addWidget(self.freeze_button)
+        bar.addWidget(self.snapshot_button)
+
+        self.banner = QLabel()
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.setVisible(False)
+
+        self.feed = FeedView()
+        self.field_hint = QLabel("Click a cell of a heatmap to see the region of the frame it sees.")
+        self.field_hint.setObjectName("hint")
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.addWidget(self.feed, 1)
+        lv.addWidget(self.field_hint)
+        self.panel_area = QWidget()
+        self.panel_layout = QHBoxLayout(self.panel_area)
+        self.panel_layout.setContentsMargins(0, 0, 0, 0)
+        self.no_model = QLabel("No model loaded: File > Open Model…")
+        self.panel_layout.addWidget(self.no_model)
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(left)
+        top.addWidget(self.panel_area)
+        top.setStretchFactor(0, 5)
+        top.setStretchFactor(1, 6)
+        self.chart = StripChart()
+        main = QSplitter(Qt.Orientation.Vertical)
+        main.addWidget(top)
+        main.addWidget(self.chart)
+        main.setStretchFactor(0, 5)
+        main.setStretchFactor(1, 1)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.banner)
+        layout.addWidget(main, 1)
+
+        self.play_button.toggled.connect(self._on_play_toggled)
+        self.loop_box.toggled.connect(self._on_loop_toggled)
+        self.provider_box.activated.connect(lambda _i: self.switch_provider(self.provider_box.currentText()))
+        self.overlay_box.currentIndexChanged.connect(self._on_overlay_changed)
+        self.opacity.valueChanged.connect(self._on_overlay_changed)
+        self.grid_box.toggled.connect(self._on_overlay_changed)
+        self.freeze_button.toggled.connect(self.set_frozen)
+        self.snapshot_button.clicked.connect(lambda: self.snapshot())
+        self.source_box.activated.connect(self._on_source_chosen)
+        self._update_source_controls()
+
+    # ---------------------------------------------------------------- model
+    def load_model(self, path: str | Path, provider: str | None = None, reason: str = "model") -> None:
+        """Open a model in the background; the current one stays until the new one is ready."""
+        provider = provider or self.provider_box.currentText()
+        loader = ModelLoader(Path(path), provider, reason)
+        loader.loaded.connect(self._on_model_loaded)
+        loader.failed.connect(self._on_model_failed)
+        loader.finished.connect(lambda: self.loaders.remove(loader) if loader in self.loaders else None)
+        self.loaders.append(loader)
+        self.message.emit(f"opening {Path(path).name} on {provider}…")
+        loader.start()
+
+    def switch_provider(self, provider: str) -> None:
+        index = self.provider_box.findText(provider)
+        if index >= 0:
+            self.provider_box.setCurrentIndex(index)
+        self.settings.setValue("provider", provider)
+        if self.model_path is not None:
+            self.load_model(self.model_path, provider, reason="provider")
+
+    def _on_model_loaded(self, inspector: Inspector, reason: str) -> None:
+        old_heads = self.inspector.spec.heads if self.inspector else None
+        self.inspector = inspector
+        self.model_path = inspector.path
+        self.settings.setValue("model", str(inspector.path))
+        for head in inspector.spec.heads:
+            value = get_float(self.settings, f"thresholds/{head.name}", self.thresholds.get(head.name, head.threshold))
+            self.thresholds[head.name] = value
+            inspector.set_threshold(head.name, value)
+        if old_heads != inspector.spec.heads:
+            self._build_panels()
+        self.worker.set_inspector(inspector)
+        report = inspector.provider_report
+        if report.note:
+            self.show_error(report.note)
+        elif reason == "provider" or self.last_error.startswith(("cannot open", "not a loadable")):
+            self.clear_error()
+        self.message.emit(f"{inspector.path.name} on {report.active}")
+        self.inspectorChanged.emit(inspector)
+        if self.current is not None and not self.source_is_live():
+            self.slot.put(self.current[0])  # a still image: inspect it again with the new model
+
+    def _on_model_failed(self, message: str, reason: str) -> None:
+        kept = f" Still using {self.model_path.name}." if self.model_path else ""
+        self.show_error(f"{message}.{kept}" if not message.endswith(".") else f"{message}{kept}")
+        if reason == "provider" and self.inspector is not None:
+            self.provider_box.setCurrentText(self.inspector.provider_report.requested)
+
+    def _build_panels(self) -> None:
+        assert self.inspector is not None
+        for panel in self.panels.values():
+            panel.setParent(None)
+            panel.deleteLater()
+        self.panels.clear()
+        self.no_model.setVisible(False)
+        for spec in self.inspector.spec.heads:
+            panel = HeadPanel(spec, self.thresholds[spec.name])
+            panel.thresholdChanged.connect(self.set_threshold)
+            panel.cellClicked.connect(self.show_field)
+            self.panel_layout.addWidget(panel, 1)
+            self.panels[spec.name] = panel
+        wanted = get_str(self.settings, "overlay/head", self.inspector.spec.heads[0].name)
+        self.overlay_box.blockSignals(True)
+        self.overlay_box.clear()
+        self.overlay_box.addItem("none", "")
+        for spec in self.inspector.spec.heads:
+            self.overlay_box.addItem(spec.title or spec.name.capitalize(), spec.name)
+        index = self.overlay_box.findData(wanted)
+        self.overlay_box.setCurrentIndex(index if index >= 0 else 1)
+        self.overlay_box.blockSignals(False)
+        self.chart.set_heads([(s.name, s.display_title) for s in self.inspector.spec.heads], self.thresholds)
+        self.field_cell = None
+        self.feed.set_field(None)
+        self.current = None
+
+    def set_threshold(self, head: str, value: float) -> None:
+        self.thresholds[head] = value
+        self.settings.setValue(f"thresholds/{head}", value)
+        if self.inspector is not None and head in self.inspector.thresholds:
+            self.inspector.set_threshold(head, value)
+        if head in self.panels and abs(self.panels[head].threshold.value() - value) > 1e-9:
+            self.panels[head].threshold.setValue(value)
+        self.chart.set_threshold(head, value)
+        if self.current is not None:  # re-judge what is shown (frozen frames included), no model run
+            frame, inspection = self.current
+            self._show_inspection(frame, inspection.with_thresholds(self.thresholds))
+
+    # ---------------------------------------------------------------- sources
+    def populate_sources(self, cameras: list[tuple[str, str]]) -> None:
+        """Fill the source menu: (id, description) per camera, then the demo feed and files."""
+        self.cameras = cameras
+        self.source_box.blockSignals(True)
+        self.source_box.clear()
+        for cam_id, desc in cameras:
+            self.source_box.addItem(f"Camera: {desc}", f"camera:{cam_id}")
+        self.source_box.addItem("Demo feed (synthetic fabric)", "demo")
+        self.source_box.addItem("Video file…", "video")
+        self.source_box.addItem("Images…", "images")
+        self.source_box.blockSignals(False)
+
+    def _select_source_item(self, key: str) -> None:
+        index = self.source_box.findData(key)
+        if index < 0 and key.startswith(("video:", "images:")):
+            label = ("Video: " if key.startswith("video:") else "Images: ") + Path(key.split(":", 1)[1]).name
+            self.source_box.insertItem(self.source_box.count() - 2, label, key)
+            index = self.source_box.findData(key)
+        self.source_box.blockSignals(True)
+        self.source_box.setCurrentIndex(max(index, 0))
+        self.source_box.blockSignals(False)
+
+    def _on_source_chosen(self, index: int) -> None:
+        key = self.source_box.itemData(index)
+        if key in ("video", "images"):
+            self.window().open_dialog(key)  # type: ignore[attr-defined]
+        else:
+            self.open_source_key(key)
+
+    def open_source_key(self, key: str) -> bool:
+        """Open a source named like the settings store it: demo, camera:ID, video:PATH, images:PATH."""
+        if key == "demo":
+            self.set_source(DemoFeed(), key)
+            return True
+        if key.startswith("camera:"):
+            from fabricscope.sources.qt_video import CameraSource, camera_resolutions, cameras
+
+            cam_id = key.split(":", 1)[1]
+            device = next((d for d in cameras() if bytes(d.id().data()).decode(errors="replace") == cam_id), None)
+            if device is None:
+                self.show_error("that camera is not connected any more; showing the demo feed")
+                self.set_source(DemoFeed(), "demo")
+                return False
+            sizes = camera_resolutions(device)
+            self.resolution_box.blockSignals(True)
+            self.resolution_box.clear()
+            for w, h in sizes:
+                self.resolution_box.addItem(f"{w}x{h}", (w, h))
+            saved = get_str(self.settings, "camera/resolution", "640x480")
+            i = self.resolution_box.findText(saved)
+            self.resolution_box.setCurrentIndex(i if i >= 0 else 0)
+            self.resolution_box.blockSignals(False)
+            try:
+                self.resolution_box.currentIndexChanged.disconnect()
+            except (RuntimeError, TypeError):
+                pass
+            self.resolution_box.currentIndexChanged.connect(lambda _i: self.open_source_key(key))
+            res = self.resolution_box.currentData()
+            if res:
+                self.settings.setValue("camera/resolution", f"{res[0]}x{res[1]}")
+            self.set_source(CameraSource(device, res), key)
+            return True
+        if key.startswith("video:"):
+            from fabricscope.sources.qt_video import VideoFileSource
+
+            path = key.split(":", 1)[1]
+            if not Path(path).is_file():
+                self.show_error(f"video file not found: {path}")
+                return False
+            self.set_source(VideoFileSource(path, loop=self.loop_box.isChecked()), key)
+            return True
+        if key.startswith("images:"):
+            paths = [Path(p) for p in key.split(":", 1)[1].split("|")]
+            source = StillImages(paths)
+            if not source.paths:
+                self.show_error(f"no image files in {', '.join(p.name for p in paths)}")
+                return False
+            self.set_source(source, key)
+            return True
+        return False
+
+    def set_source(self, source: FrameSource, key: str) -> None:
+        if self.source is not None:
+            self.source.stop()
+        self.source = source
+        self.settings.setValue("source", key)
+        self._select_source_item(key)
+        self.clear_error()
+        self.field_cell = None
+        self.feed.set_field(None)
+        self._update_source_controls()
+        source.start(self._deliver, self._source_error.emit)
+        self.message.emit(f"source: {source.name}")
+
+    def _deliver(self, frame: np.ndarray) -> None:
+        if not self.frozen:
+            self.slot.put(frame)
+
+    def source_is_live(self) -> bool:
+        return self.source is not None and self.source.live
+
+    def step_image(self, delta: int) -> None:
+        if isinstance(self.source, StillImages):
+            self.source.step(delta)
+
+    def _update_source_controls(self) -> None:
+        kind = type(self.source).__name__
+        self.resolution_box.setVisible(kind == "CameraSource")
+        self.play_button.setVisible(kind == "VideoFileSource")
+        self.loop_box.setVisible(kind == "VideoFileSource")
+        self.play_button.setChecked(False)
+
+    def _on_play_toggled(self, paused: bool) -> None:
+        self.play_button.setText("Play" if paused else "Pause")
+        if hasattr(self.source, "pause"):
+            self.source.pause(paused)  # type: ignore[union-attr]
+
+    def _on_loop_toggled(self, loop: bool) -> None:
+        if hasattr(self.source, "set_loop"):
+            self.source.set_loop(loop)  # type: ignore[union-attr]
+
+    # ---------------------------------------------------------------- painting
+    def _paint_frame(self) -> None:
+        if self.frozen:
+            return
+        item = self.slot.peek()
+        if item is None or item.seq == self._painted_seq:
+            return
+        self._painted_seq = item.seq
+        self.feed.set_frame(item.frame)
+        if self.field_cell is not None:
+            self.show_field(*self.field_cell)
+
+    def _on_result(self, result: LiveResult) -> None:
+        try:
+            if self.frozen or self.inspector is None:
+                return
+            if result.inspection.heads and result.inspection.heads[0].spec not in self.inspector.spec.heads:
+                return  # made by a model that has just been replaced
+            if not self.source_is_live():
+                self.feed.set_frame(result.frame)
+            self._show_inspection(result.frame, result.inspection.with_thresholds(self.thresholds))
+            self.chart.add({h.name: h.prob for h in result.inspection.heads})
+            self.results += 1
+            self.latencies.append((time.perf_counter() - result.arrived) * 1000.0)
+            self.last_infer_ms = result.inspection.infer_ms
+        finally:
+            self.worker.mark_painted()
+
+    def _show_inspection(self, frame: np.ndarray, inspection: Inspection) -> None:
+        self.current = (frame, inspection)
+        for head in inspection.heads:
+            panel = self.panels.get(head.name)
+            if panel is not None:
+                panel.show_head(head)
+        self._paint_overlay()
+
+    def _paint_overlay(self) -> None:
+        if self.current is None:
+            return
+        inspection = self.current[1]
+        name = self.overlay_box.currentData()
+        names = [h.name for h in inspection.heads]
+        cells = inspection.head(name).cells if name in names else None
+        shape = inspection.heads[0].cells.shape if inspection.heads else (7, 7)
+        self.feed.set_grid(shape, self.grid_box.isChecked())
+        self.feed.set_overlay(cells, self.opacity.value() / 100.0)
+        max_head = next((h for h in inspection.heads if h.spec.pooling == "max"), None)
+        self.feed.set_strongest(max_head.strongest if max_head is not None else None)
+
+    def _on_overlay_changed(self, *_args: object) -> None:
+        self.settings.setValue("overlay/head", self.overlay_box.currentData() or "")
+        self.settings.setValue("overlay/opacity", self.opacity.value() / 100.0)
+        self.settings.setValue("overlay/grid", self.grid_box.isChecked())
+        self._paint_overlay()
+
+    def show_field(self, head: str, row: int, col: int) -> None:
+        """Draw the region of the frame that map cell (row, col) sees (engine geometry)."""
+        if self.inspector is None or not self.feed.frame_size[0]:
+            return
+        self.field_cell = (head, row, col)
+        spec = self.inspector.spec
+        shape = self.feed.grid_shape
+        region = cell_region(
+            row, col, shape, self.feed.frame_size, receptive_field=spec.receptive_field, input_size=spec.input_size
+        )
+        self.feed.set_field(region, f"cell ({row}, {col}) sees this")
+        self.field_hint.setText(
+            f"Cell ({row}, {col}) sees a {spec.receptive_field}x{spec.receptive_field} px square of the "
+            f"{spec.input_size}x{spec.input_size} model input (dashed); a map cell is {spec.stride} px apart."
+        )
+
+    # ---------------------------------------------------------------- freeze / snapshot
+    def set_frozen(self, frozen: bool) -> None:
+        self.frozen = frozen
+        if self.freeze_button.isChecked() != frozen:
+            self.freeze_button.setChecked(frozen)
+        if frozen and self.current is not None:
+            self.feed.set_frame(self.current[0])  # show the frame the heatmaps belong to
+        self.message.emit("frozen" if frozen else "live")
+
+    def snapshot(self, folder: Path | None = None) -> Path | None:
+        """Save the frame, each head's heatmap over it, and the inspection as JSON into a new folder."""
+        if self.current is None:
+            self.show_error("nothing to save yet: no inspected frame")
+            return None
+        frame, inspection = self.current
+        root = Path(folder or get_str(self.settings, "snapshot_dir", str(Path.home() / "FabricScope snapshots")))
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")[:-3]
+        out = root / f"snapshot-{stamp}"
+        try:
+            out.mkdir(parents=True, exist_ok=False)
+            save_image(frame, out / "frame.png")
+            for head in inspection.heads:
+                save_image(blend(frame, head.cells), out / f"heatmap-{head.name}.png")
+            data = inspection.to_dict()
+            data["source"] = self.source.name if self.source else ""
+            data["model"] = str(self.model_path) if self.model_path else ""
+            (out / "inspection.json").write_text(json.dumps(data, indent=2))
+        except OSError as exc:
+            self.show_error(f"snapshot not saved: {exc.strerror or exc} ({out})")
+            return None
+        self.message.emit(f"snapshot saved to {out}")
+        return out
+
+    # ---------------------------------------------------------------- status
+    def show_error(self, text: str) -> None:
+        self.last_error = text
+        self.banner.setText(text)
+        self.banner.setVisible(True)
+        self.message.emit(text)
+
+    def clear_error(self) -> None:
+        self.last_error = ""
+        self.banner.setVisible(False)
+
+    def stats(self) -> dict[str, float]:
+        """Displayed fps (frames painted per second), latency (median, p95), model ms, drops."""
+        now = time.perf_counter()
+        t0, n0 = self._fps_mark
+        if now - t0 >= 0.5:
+            self._fps = (self.feed.frames_painted - n0) / (now - t0)
+            self._fps_mark = (now, self.feed.frames_painted)
+        lat = sorted(self.latencies)
+        return {
+            "fps": self._fps,
+            "latency_median": statistics.median(lat) if lat else float("nan"),
+            "latency_p95": lat[int(0.95 * (len(lat) - 1))] if lat else float("nan"),
+            "infer_ms": getattr(self, "last_infer_ms", float("nan")),
+            "dropped": float(self.slot.dropped),
+        }
+
+    def shutdown(self) -> None:
+        self.paint_timer.stop()
+        if self.source is not None:
+            self.source.stop()
+        self.worker.stop()
+        for loader in list(self.loaders):
+            loader.wait(10000)

@@ -1,0 +1,172 @@
+"""The main window: a tab widget (Live, Batch), the File menu, drag and drop, the status bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QTabWidget, QWidget
+
+from fabricscope.gui.live_tab import VIDEO_SUFFIXES, LiveTab
+from fabricscope.gui.settings import get_str
+from fabricscope.inspector import DEFAULT_MODEL, Inspector
+from fabricscope.sources.qt_video import cameras
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: QSettings, model: Path | None = None, source: str | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.setWindowTitle("FabricScope")
+        self.setAcceptDrops(True)
+        self.tabs = QTabWidget()
+        self.setCentralWidget(self.tabs)
+        self.live = LiveTab(settings)
+        self.add_tab(self.live, "Live")
+        self._add_batch_tab()
+
+        self.provider_label = QLabel()
+        self.perf_label = QLabel()
+        for w in (self.provider_label, self.perf_label):
+            self.statusBar().addPermanentWidget(w)
+        self.live.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.live.inspectorChanged.connect(self._on_inspector)
+        self.status_timer = QTimer(self)
+        self.status_timer.timeout.connect(self.update_status)
+        self.status_timer.start(500)
+        self._build_menu()
+
+        cams = [(bytes(d.id().data()).decode(errors="replace"), d.description()) for d in cameras()]
+        self.live.populate_sources(cams)
+        provider = get_str(settings, "provider", "auto")
+        if self.live.provider_box.findText(provider) >= 0:
+            self.live.provider_box.setCurrentText(provider)
+        model_path = model or Path(get_str(settings, "model", "") or DEFAULT_MODEL)
+        if not model_path.exists() and model is None:
+            model_path = DEFAULT_MODEL
+        if model_path.exists():
+            self.live.load_model(model_path)
+        else:
+            self.live.show_error(f"no model at {model_path}: use File > Open Model…")
+        key = source or get_str(settings, "source", "")
+        if not key or (key.startswith("camera:") and not cams):
+            key = "demo"  # the demo feed is the default when no camera is present
+        if not self.live.open_source_key(key):
+            self.live.open_source_key("demo")
+
+    def add_tab(self, widget: QWidget, title: str) -> int:
+        return self.tabs.addTab(widget, title)
+
+    def _add_batch_tab(self) -> None:
+        try:
+            from fabricscope.gui.batch_tab import BatchTab
+        except ImportError:  # the batch tab is optional; the live view works without it
+            self.batch = None
+            return
+        self.batch = BatchTab()
+        self.add_tab(self.batch, "Batch")
+
+    def _on_inspector(self, inspector: Inspector) -> None:
+        if self.batch is not None and hasattr(self.batch, "set_inspector"):
+            self.batch.set_inspector(inspector)
+
+    def _build_menu(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        actions = [
+            ("Open &Model…", "Ctrl+M", self.open_model_dialog),
+            ("Open &Video…", "Ctrl+O", lambda: self.open_dialog("video")),
+            ("Open &Images…", "Ctrl+I", lambda: self.open_dialog("images")),
+            ("Open &Folder…", "Ctrl+F", lambda: self.open_dialog("folder")),
+            ("&Demo feed", "Ctrl+D", lambda: self.live.open_source_key("demo")),
+            ("Snapshot folder…", None, self.choose_snapshot_dir),
+            ("&Quit", "Ctrl+Q", self.close),
+        ]
+        for text, shortcut, slot in actions:
+            action = QAction(text, self)
+            if shortcut:
+                action.setShortcut(QKeySequence(shortcut))
+            action.triggered.connect(slot)
+            file_menu.addAction(action)
+        keys = [
+            ("Space", lambda: self.live.set_frozen(not self.live.frozen)),
+            ("S", lambda: self.live.snapshot()),
+            ("Right", lambda: self.live.step_image(1)),
+            ("Left", lambda: self.live.step_image(-1)),
+        ]
+        for key, slot in keys:
+            action = QAction(self)
+            action.setShortcut(QKeySequence(key))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(slot)
+            self.addAction(action)
+
+    def open_model_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open model", str(DEFAULT_MODEL.parent), "ONNX models (*.onnx)")
+        if path:
+            self.live.load_model(path)
+
+    def open_dialog(self, kind: str) -> None:
+        start = get_str(self.settings, "last_dir", str(Path.home()))
+        if kind == "video":
+            pattern = "Videos (" + " ".join(f"*{s}" for s in VIDEO_SUFFIXES) + ")"
+            path, _ = QFileDialog.getOpenFileName(self, "Open video", start, pattern)
+            paths = [path] if path else []
+        elif kind == "images":
+            paths, _ = QFileDialog.getOpenFileNames(self, "Open images", start)
+        else:
+            folder = QFileDialog.getExistingDirectory(self, "Open folder of images", start)
+            paths = [folder] if folder else []
+        if paths:
+            self.open_paths([Path(p) for p in paths])
+        else:
+            self.live._select_source_item(get_str(self.settings, "source", "demo"))
+
+    def open_paths(self, paths: list[Path]) -> bool:
+        """A video file becomes the video source; image files and folders the image source."""
+        if not paths:
+            return False
+        self.settings.setValue("last_dir", str(paths[0].parent if paths[0].is_file() else paths[0]))
+        if len(paths) == 1 and paths[0].suffix.lower() in VIDEO_SUFFIXES:
+            return self.live.open_source_key(f"video:{paths[0]}")
+        return self.live.open_source_key("images:" + "|".join(str(p) for p in paths))
+
+    def choose_snapshot_dir(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Save snapshots in", get_str(self.settings, "snapshot_dir"))
+        if folder:
+            self.settings.setValue("snapshot_dir", folder)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths and self.tabs.currentWidget() is self.live:
+            self.open_paths(paths)
+            event.acceptProposedAction()
+
+    def update_status(self) -> None:
+        inspector = self.live.inspector
+        if inspector is None:
+            self.provider_label.setText("no model")
+        else:
+            report = inspector.provider_report
+            text = f"provider: {report.active}"
+            if report.note:
+                text += f" (asked for {report.requested}: fell back)"
+            self.provider_label.setText(text)
+            self.provider_label.setToolTip(report.note or ", ".join(report.used))
+        s = self.live.stats()
+        self.perf_label.setText(
+            f"model {s['infer_ms']:.1f} ms · latency {s['latency_median']:.0f} ms (p95 {s['latency_p95']:.0f}) · "
+            f"{s['fps']:.1f} fps · {int(s['dropped'])} dropped"
+        )
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.live.shutdown()
+        if self.batch is not None and hasattr(self.batch, "shutdown"):
+            self.batch.shutdown()
+        self.settings.sync()
+        super().closeEvent(event)
