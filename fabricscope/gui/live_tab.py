@@ -213,8 +213,9 @@ class LiveTab(QWidget):
             self.clear_error()
         self.message.emit(f"{inspector.path.name} on {report.active}")
         self.inspectorChanged.emit(inspector)
-        if self.current is not None and not self.source_is_live():
-            self.slot.put(self.current[0])  # a still image: inspect it again with the new model
+        latest = self.slot.peek()
+        if latest is not None and not self.source_is_live() and not self.frozen:
+            self.slot.put(latest.frame)  # a still image: inspect it again with the new model
 
     def _on_model_failed(self, message: str, reason: str) -> None:
         kept = f" Still using {self.model_path.name}." if self.model_path else ""

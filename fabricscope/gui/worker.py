@@ -68,11 +68,12 @@ class InferenceWorker(QThread):
         while not self._stop.is_set():
             if not self._painted.wait(0.1):
                 continue
+            inspector = self.inspector
+            if inspector is None:  # no model yet: leave the frame pending for the first one
+                self._stop.wait(0.05)
+                continue
             item = self.slot.take(timeout=0.1)
             if item is None:
-                continue
-            inspector = self.inspector
-            if inspector is None:
                 continue
             try:
                 inspection = inspector.inspect(item.frame)

@@ -118,6 +118,7 @@ class VideoFileSource(_SinkSource):
         self.player = QMediaPlayer(self._qobject)
         self.player.setVideoOutput(self.video_sink)
         self.player.errorOccurred.connect(self._on_player_error)
+        self.player.mediaStatusChanged.connect(self._on_status)
         self.set_loop(loop)
 
     def set_loop(self, loop: bool) -> None:
@@ -142,6 +143,12 @@ class VideoFileSource(_SinkSource):
     @property
     def paused(self) -> bool:
         return self.player.playbackState() != QMediaPlayer.PlaybackState.PlayingState
+
+    def _on_status(self, status: QMediaPlayer.MediaStatus) -> None:
+        # FFmpeg opens some broken files without an error but finds no picture in them
+        if status == QMediaPlayer.MediaStatus.LoadedMedia and not self.player.hasVideo():
+            self.error("no video stream found in this file (broken or not a video)")
+            self.player.stop()
 
     def _on_player_error(self, error: QMediaPlayer.Error, text: str) -> None:
         if error != QMediaPlayer.Error.NoError:

@@ -1,0 +1,211 @@
+"""The live tab driven through its real pipeline: sources -> inference thread -> panels."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from toy_model import build_toy_model, fabric_like, toy_metadata
+
+sys.path.insert(0, str(Path(__file__).parent))
+from mjpeg_avi import write_mjpeg_avi  # noqa: E402
+
+
+def _frames(n: int, hole: bool) -> list[np.ndarray]:
+    return [fabric_like(seed=i, size=224, hole_at=(3, 4) if hole else None) for i in range(n)]
+
+
+def _save(path: Path, rgb: np.ndarray) -> Path:
+    Image.fromarray(rgb).save(path)
+    return path
+
+
+def _verdict(window, head: str) -> str:
+    return window.live.panels[head].verdict_text
+
+
+def test_panels_follow_the_heads_the_model_declares(make_window, tmp_path):
+    w = make_window(source=f"images:{_save(tmp_path / 'clean.png', fabric_like(0))}")
+    assert list(w.live.panels) == ["hole", "wrinkle"]
+    titles = [p.title.text() for p in w.live.panels.values()]
+    assert titles == ["Holes — global max pooling", "Wrinkles — global average pooling"]
+
+
+def test_video_file_reaches_the_panels_and_the_hole_head_fails(make_window, qtbot, tmp_path):
+    video = write_mjpeg_avi(tmp_path / "holes.avi", _frames(20, hole=True), fps=20)
+    w = make_window(source=f"video:{video}")
+    qtbot.waitUntil(lambda: w.live.results >= 3, timeout=10000)
+    assert w.live.source.frames_seen >= 3
+    assert _verdict(w, "hole") == "FAIL"
+    frame, inspection = w.live.current
+    assert frame.shape == (224, 224, 3)
+    assert inspection.head("hole").strongest == (3, 4)
+    assert w.live.feed.frames_painted >= 1
+    assert w.live.feed.strongest.isVisible()
+
+
+def test_verdicts_follow_the_frames(make_window, qtbot, tmp_path):
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    _save(folder / "a_clean.png", fabric_like(1))
+    _save(folder / "b_hole.png", fabric_like(2, hole_at=(5, 1)))
+    w = make_window(source=f"images:{folder}")
+    qtbot.waitUntil(lambda: w.live.current is not None and _verdict(w, "hole") == "PASS", timeout=10000)
+    assert w.live.panels["hole"].head.prob < 0.5
+    w.live.step_image(1)
+    qtbot.waitUntil(lambda: _verdict(w, "hole") == "FAIL", timeout=10000)
+    assert w.live.current[1].head("hole").strongest == (5, 1)
+    # a threshold above the probability turns the same inspection into a PASS, with no model run
+    results = w.live.results
+    w.live.panels["hole"].threshold.setValue(1.0)
+    assert _verdict(w, "hole") == "PASS"
+    assert w.live.results == results
+    assert w.live.inspector.thresholds["hole"] == 1.0
+
+
+def test_demo_feed_reaches_the_panels(make_window, qtbot):
+    w = make_window(source="demo")
+    qtbot.waitUntil(lambda: w.live.results >= 5, timeout=15000)
+    frame, inspection = w.live.current
+    assert frame.shape == (480, 640, 3)
+    assert {h.name for h in inspection.heads} == {"hole", "wrinkle"}
+    assert w.live.feed.frame_size == (640, 480)
+    assert len(w.live.chart.history("hole")) >= 5
+
+
+def test_provider_switch_and_unavailable_provider_said_plainly(make_window, qtbot, tmp_path):
+    w = make_window(source=f"images:{_save(tmp_path / 'c.png', fabric_like(3))}")
+    first = w.live.inspector
+    w.live.switch_provider("cpu")
+    qtbot.waitUntil(lambda: w.live.inspector is not first, timeout=10000)
+    assert w.live.inspector.provider_report.active == "cpu"
+    assert w.settings.value("provider") == "cpu"
+    second = w.live.inspector
+    w.live.switch_provider("tensorrt")  # not in this ONNX Runtime build
+    qtbot.waitUntil(lambda: w.live.inspector is not second, timeout=10000)
+    assert w.live.inspector.provider_report.active == "cpu"
+    assert "tensorrt was requested" in w.live.banner.text()
+    assert w.live.banner.isVisible()
+    w.update_status()
+    assert "fell back" in w.provider_label.text()
+    qtbot.waitUntil(lambda: w.live.current is not None, timeout=10000)
+
+
+def test_freeze_and_snapshot(make_window, qtbot, tmp_path):
+    w = make_window(source="demo")
+    qtbot.waitUntil(lambda: w.live.results >= 2, timeout=15000)
+    w.live.set_frozen(True)
+    frozen = w.live.current
+    painted = w.live.feed.frames_painted
+    received = w.live.slot.received
+    qtbot.wait(300)
+    assert w.live.current is frozen
+    assert w.live.slot.received == received  # the source's frames are not taken while frozen
+    assert w.live.feed.frames_painted <= painted + 1
+    out = w.live.snapshot()
+    assert out is not None and out.parent == tmp_path / "snaps"
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["frame.png", "heatmap-hole.png", "heatmap-wrinkle.png", "inspection.json"]
+    data = json.loads((out / "inspection.json").read_text())
+    assert set(data["heads"]) == {"hole", "wrinkle"}
+    assert data["heads"]["hole"]["prob"] == frozen[1].head("hole").prob
+    assert np.array_equal(np.asarray(Image.open(out / "frame.png")), frozen[0])
+    w.live.set_frozen(False)
+    qtbot.waitUntil(lambda: w.live.current is not frozen, timeout=10000)
+
+
+def test_failing_sources_are_said_and_the_app_goes_on(make_window, qtbot, tmp_path):
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    _save(folder / "a.png", fabric_like(1))
+    (folder / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    _save(folder / "c.png", fabric_like(2, hole_at=(1, 1)))
+    w = make_window(source=f"images:{folder}")
+    qtbot.waitUntil(lambda: w.live.current is not None, timeout=10000)
+    w.live.step_image(1)  # the broken file: a message, the last good frame stays
+    assert w.live.banner.isVisible() and "b.png" in w.live.banner.text()
+    w.live.step_image(1)
+    qtbot.waitUntil(lambda: _verdict(w, "hole") == "FAIL", timeout=10000)
+    # a "video" that is not one: the player's error is shown, the window lives on
+    fake = tmp_path / "broken.avi"
+    fake.write_bytes(b"RIFF\x00\x00\x00\x00AVI garbage" * 10)
+    assert w.open_paths([fake])
+    qtbot.waitUntil(lambda: w.live.banner.isVisible() and "broken.avi" in w.live.banner.text(), timeout=10000)
+    assert w.live.open_source_key("demo")
+    results = w.live.results
+    qtbot.waitUntil(lambda: w.live.results > results, timeout=15000)
+
+
+def test_broken_model_is_refused_and_the_old_one_kept(make_window, qtbot, tmp_path):
+    w = make_window(source=f"images:{_save(tmp_path / 'c.png', fabric_like(3))}")
+    old = w.live.inspector
+    broken = build_toy_model(tmp_path / "broken.onnx", drop_outputs=("hole_prob",))
+    w.live.load_model(broken)
+    qtbot.waitUntil(lambda: "hole_prob" in w.live.banner.text(), timeout=10000)
+    assert "Still using toy.onnx" in w.live.banner.text()
+    assert w.live.inspector is old
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(b"not a model")
+    w.live.load_model(garbage)
+    qtbot.waitUntil(lambda: "garbage.onnx" in w.live.banner.text(), timeout=10000)
+    assert w.live.inspector is old and list(w.live.panels) == ["hole", "wrinkle"]
+
+
+def test_a_one_head_model_gets_one_panel(make_window, qtbot, tmp_path):
+    w = make_window(source=f"images:{_save(tmp_path / 'c.png', fabric_like(4, hole_at=(2, 2)))}")
+    heads = json.loads(toy_metadata()["fabricscope.heads"])[:1]
+    one = build_toy_model(tmp_path / "one.onnx", metadata=toy_metadata(heads=heads))
+    w.live.load_model(one)
+    qtbot.waitUntil(lambda: list(w.live.panels) == ["hole"], timeout=10000)
+    qtbot.waitUntil(lambda: w.live.current is not None and _verdict(w, "hole") == "FAIL", timeout=10000)
+    assert [h.name for h in w.live.current[1].heads] == ["hole"]
+
+
+def test_clicking_a_cell_draws_its_receptive_field(make_window, qtbot, tmp_path):
+    w = make_window(source=f"images:{_save(tmp_path / 'c.png', fabric_like(5, size=448))}")
+    qtbot.waitUntil(lambda: w.live.current is not None and w.live.feed.frame_size == (448, 448), timeout=10000)
+    panel = w.live.panels["hole"]
+    with qtbot.waitSignal(panel.cellClicked) as blocker:
+        centre = panel.view.mapViewToScene(pg_point(2.5, 3.5))
+        panel._on_mouse_clicked(_Click(centre))
+    assert blocker.args == ["hole", 3, 2]
+    rect = w.live.feed.field.rect()
+    assert w.live.feed.field.isVisible()
+    # toy model: receptive field 32 px of a 224 input -> 64 px of a 448 image, centred on the cell
+    assert (rect.width(), rect.height()) == (64.0, 64.0)
+    assert (rect.center().x(), rect.center().y()) == (2.5 * 64, 3.5 * 64)
+
+
+def pg_point(x: float, y: float):
+    from PySide6.QtCore import QPointF
+
+    return QPointF(x, y)
+
+
+class _Click:
+    def __init__(self, pos) -> None:
+        self._pos = pos
+
+    def scenePos(self):
+        return self._pos
+
+
+def test_settings_are_remembered(make_window, qtbot, settings, tmp_path):
+    img = _save(tmp_path / "c.png", fabric_like(6))
+    w = make_window(source=f"images:{img}")
+    w.live.set_threshold("wrinkle", 0.8)
+    w.live.overlay_box.setCurrentIndex(w.live.overlay_box.findData("wrinkle"))
+    w.live.opacity.setValue(70)
+    w.live.switch_provider("cpu")
+    qtbot.waitUntil(lambda: w.live.inspector.provider_report.requested == "cpu", timeout=10000)
+    w.close()
+    again = make_window(source=None)
+    assert again.live.source.name == "c.png"
+    assert again.live.thresholds["wrinkle"] == 0.8
+    assert again.live.panels["wrinkle"].threshold.value() == 0.8
+    assert again.live.overlay_box.currentData() == "wrinkle"
+    assert again.live.opacity.value() == 70
+    assert again.live.provider_box.currentText() == "cpu"
