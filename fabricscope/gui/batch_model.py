@@ -152,6 +152,7 @@ class BatchTableModel(QAbstractTableModel):
         super().__init__()
         self.results = BatchResults(heads, root)
         self.columns = table_columns(self.results.heads)
+        self.version = 0  # bumped on every change that can move a sort key
         #: Called with a source row when its thumbnail is wanted and not cached; returns an icon or None.
         self.thumbnail_for: Callable[[int], Any] | None = None
 
@@ -160,6 +161,7 @@ class BatchTableModel(QAbstractTableModel):
         self.beginResetModel()
         self.results = BatchResults(heads, root)
         self.columns = table_columns(self.results.heads)
+        self.version += 1
         self.endResetModel()
 
     def append(self, entries: Sequence[BatchEntry]) -> None:
@@ -169,17 +171,42 @@ class BatchTableModel(QAbstractTableModel):
         start = len(self.results)
         self.beginInsertRows(QModelIndex(), start, start + len(entries) - 1)
         self.results.extend(entries)
+        self.version += 1
         self.endInsertRows()
 
     def set_thresholds(self, thresholds: Mapping[str, float]) -> None:
         """Re-judge every row at new thresholds (no model run)."""
         self.results.set_thresholds(thresholds)
+        self.version += 1
         n = len(self.results)
         if not n:
             return
         for c, col in enumerate(self.columns):
             if col.kind in ("verdict", "strongest", "file"):
                 self.dataChanged.emit(self.index(0, c), self.index(n - 1, c))
+
+    def sort_keys(self, column: int) -> np.ndarray:
+        """One float per row to sort ``column`` on, computed with numpy for all rows at once.
+
+        The same order as :data:`SORT_ROLE`; strings become their rank. Error rows
+        (no probability) sort below every score.
+        """
+        res, col = self.results, self.columns[column]
+        n = len(res)
+        if col.kind in ("file", "thumb", "error"):
+            texts = res.names if col.kind != "error" else [e.error for e in res.entries]
+            order = np.argsort(np.array([t.lower() for t in texts], dtype=object), kind="stable")
+            ranks = np.empty(n, np.float64)
+            ranks[order] = np.arange(n)
+            return ranks
+        probs = res.probs
+        if col.kind == "strongest":
+            if not res.heads:
+                return np.full(n, -1.0)
+            with np.errstate(invalid="ignore"):
+                rank = (probs + (probs >= res.thresholds)).max(axis=1)
+            return np.nan_to_num(rank, nan=-1.0)
+        return np.nan_to_num(probs[:, col.head], nan=-1.0)
 
     def column_of(self, kind: str, head: int = -1) -> int:
         for c, col in enumerate(self.columns):
@@ -301,6 +328,17 @@ class BatchFilterProxy(QSortFilterProxyModel):
         self._mode = "all"
         self._needle = ""
         self._accept = np.zeros(0, bool)
+        self._keys: tuple[int, int, list[float]] | None = None
+
+    def lessThan(self, left: AnyIndex, right: AnyIndex) -> bool:
+        # One numpy pass per sort instead of two Python data() calls per comparison.
+        model = self._source()
+        column = left.column()
+        keys = self._keys
+        if keys is None or keys[0] != column or keys[1] != model.version:
+            keys = self._keys = (column, model.version, model.sort_keys(column).tolist())
+        k = keys[2]
+        return k[left.row()] < k[right.row()]
 
     @property
     def mode(self) -> str:

@@ -8,11 +8,12 @@ the summary. Thresholds re-judge the stored probabilities; nothing is re-run.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelection, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..contract import ModelSpec
 from ..imaging import decode_image
 from ..inspector import Inspector
 from ..report import FORMATS
@@ -46,6 +48,7 @@ Stop = Callable[[], bool]
 #: Rows moved into the table per timer tick at most: bounds the time one tick can take.
 ROWS_PER_TICK = 2000
 TICK_MS = 100
+SUMMARY_EVERY_S = 0.5
 THUMB_SIDE = 40
 
 
@@ -87,9 +90,11 @@ class BatchTab(QWidget):
     def __init__(self, inspector: Inspector | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.inspector: Inspector | None = None
+        self.run_spec: ModelSpec | None = None
         self.worker: ScoringThread | None = None
         self.exporter: ExportThread | None = None
         self.total = 0
+        self._summary_drawn = 0.0
         self._root: Path | None = None
         self._decode_token = 0
         self._decode_pool = QThreadPool(self)
@@ -203,6 +208,7 @@ class BatchTab(QWidget):
 
     def _reset_table(self, root: Path | None) -> None:
         assert self.inspector is not None
+        self.run_spec = self.inspector.spec  # the heads the rows were scored with, for export
         self.thumbnails.clear()
         self.model.reset(self.inspector.spec.heads, root)
         self.model.set_thresholds(self.inspector.thresholds)
@@ -323,7 +329,10 @@ class BatchTab(QWidget):
         if not scored:
             return
         self.model.append([BatchEntry(s.index, s.path, s.inspection, s.row.get("error") or "") for s in scored])
-        self.summary.update_from(self.model.results, self.total)
+        now = time.monotonic()
+        if limit is None or now - self._summary_drawn >= SUMMARY_EVERY_S:  # histograms repaint: not every tick
+            self._summary_drawn = now
+            self.summary.update_from(self.model.results, self.total)
         self._update_shown()
 
     def _on_finished(self) -> None:
@@ -456,9 +465,9 @@ class BatchTab(QWidget):
 
     def export_table(self, out: Path) -> bool:
         """Write the rows shown, in the order shown, at the current thresholds (a background thread)."""
-        if self.inspector is None or self.exporter is not None:
+        if self.run_spec is None or self.exporter is not None:
             return False
-        spec, thresholds = self.inspector.spec, self.thresholds()
+        spec, thresholds = self.run_spec, self.thresholds()
         items = self._shown_items()
 
         def job(report: Progress, should_stop: Stop) -> str:
@@ -510,6 +519,13 @@ class BatchTab(QWidget):
             self.timer.stop()
         exporter.deleteLater()
         self._update_buttons()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Coming back to the tab: take up thresholds changed elsewhere (the live view's panels)."""
+        super().showEvent(event)
+        if self.inspector is not None and self.run_spec is not None:
+            names = {h.name for h in self.run_spec.heads}
+            self.set_thresholds({k: v for k, v in self.inspector.thresholds.items() if k in names})
 
     # --- drag and drop ---------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

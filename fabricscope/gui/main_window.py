@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
             return
         self.batch = BatchTab()
         self.add_tab(self.batch, "Batch")
+        self.batch.thresholds_changed.connect(lambda t: [self.live.set_threshold(k, v) for k, v in t.items()])
 
     def _on_inspector(self, inspector: Inspector) -> None:
         if self.batch is not None and hasattr(self.batch, "set_inspector"):
