@@ -34,7 +34,7 @@ def frame_to_rgb(frame: QVideoFrame) -> np.ndarray | None:
     h, w = image.height(), image.width()
     stride = image.bytesPerLine()
     buf = np.frombuffer(image.constBits(), np.uint8, count=stride * h).reshape(h, stride)
-    return np.ascontiguousarray(buf[:, : w * 3].reshape(h, w, 3))
+    return buf[:, : w * 3].reshape(h, w, 3).copy()  # a copy always: the QImage memory goes away
 
 
 class _SinkSource(FrameSource):

@@ -11,7 +11,7 @@ from PIL import Image
 from toy_model import build_toy_model, fabric_like, toy_metadata
 
 sys.path.insert(0, str(Path(__file__).parent))
-from mjpeg_avi import write_mjpeg_avi  # noqa: E402
+from mjpeg_avi import write_mjpeg_avi
 
 
 def _frames(n: int, hole: bool) -> list[np.ndarray]:
