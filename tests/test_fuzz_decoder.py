@@ -35,6 +35,9 @@ from toy_model import fabric_like
 from fabricscope import batch, cli, report
 from fabricscope.imaging import DecodedImage, ImageError, decode_image
 
+# Pillow warns about the damage it meets (corrupt EXIF, oversized tags): expected here, not news.
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
 EXAMPLES = int(os.environ.get("FABRICSCOPE_FUZZ_EXAMPLES", "60"))
 FUZZ = settings(
     max_examples=EXAMPLES,

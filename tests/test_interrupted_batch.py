@@ -25,8 +25,8 @@ from toy_model import fabric_like
 
 from fabricscope import cli, report
 
-N_IMAGES = 48
 KILLS = int(os.environ.get("FABRICSCOPE_KILLS", "4"))  # kills per format; more for a long run
+N_IMAGES = max(48, 12 * KILLS)  # enough rows that every kill lands before the run ends
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
 
@@ -115,6 +115,7 @@ def test_kill_9_then_resume_equals_an_uninterrupted_run(
         if not killed:
             break
     assert kills >= 2, "the runs finished before they could be killed: make the images slower to decode"
+    print(f"{suffix}: {kills} kills, then a final --resume")
 
     final = subprocess.run(_cmd(toy_model, folder, out, "--resume"), capture_output=True, text=True, env=ENV)
     assert final.returncode == 0, final.stderr
