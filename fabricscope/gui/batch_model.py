@@ -21,7 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
 from PySide6.QtGui import QBrush, QColor
 
 from ..contract import HeadSpec
@@ -153,7 +159,13 @@ class BatchTableModel(QAbstractTableModel):
         self.results = BatchResults(heads, root)
         self.columns = table_columns(self.results.heads)
         self.version = 0  # bumped on every change that can move a sort key
-        #: Called with a source row when its thumbnail is wanted and not cached; returns an icon or None.
+        # Sorting happens here, not in the proxy: one numpy argsort instead of a Python
+        # lessThan per comparison (10,000 rows: ~20 ms instead of ~1.5 s).
+        self._perm: list[int] = []  # table row -> entry index
+        self._inv: list[int] = []  # entry index -> table row
+        self.sort_column = -1
+        self.sort_order = Qt.SortOrder.AscendingOrder
+        #: Called with an entry index when its thumbnail is wanted and not cached; returns an icon or None.
         self.thumbnail_for: Callable[[int], Any] | None = None
 
     # ---- building -------------------------------------------------------------------
@@ -162,17 +174,24 @@ class BatchTableModel(QAbstractTableModel):
         self.results = BatchResults(heads, root)
         self.columns = table_columns(self.results.heads)
         self.version += 1
+        self._perm, self._inv = [], []
+        if self.sort_column >= len(self.columns):
+            self.sort_column = -1
         self.endResetModel()
 
-    def append(self, entries: Sequence[BatchEntry]) -> None:
-        """Append a chunk of rows in one insert."""
+    def append(self, entries: Sequence[BatchEntry], keep_sorted: bool = True) -> None:
+        """Append a chunk of rows in one insert; re-sort unless ``keep_sorted`` is False (then they wait below)."""
         if not entries:
             return
         start = len(self.results)
         self.beginInsertRows(QModelIndex(), start, start + len(entries) - 1)
         self.results.extend(entries)
+        self._perm.extend(range(start, start + len(entries)))
+        self._inv.extend(range(start, start + len(entries)))
         self.version += 1
         self.endInsertRows()
+        if keep_sorted and self.sort_column >= 0:
+            self.sort(self.sort_column, self.sort_order)
 
     def set_thresholds(self, thresholds: Mapping[str, float]) -> None:
         """Re-judge every row at new thresholds (no model run)."""
@@ -181,6 +200,8 @@ class BatchTableModel(QAbstractTableModel):
         n = len(self.results)
         if not n:
             return
+        if self.sort_column >= 0 and self.columns[self.sort_column].kind == "strongest":
+            self.sort(self.sort_column, self.sort_order)
         for c, col in enumerate(self.columns):
             if col.kind in ("verdict", "strongest", "file"):
                 self.dataChanged.emit(self.index(0, c), self.index(n - 1, c))
@@ -214,7 +235,41 @@ class BatchTableModel(QAbstractTableModel):
                 return c
         raise KeyError((kind, head))
 
-    def thumbnail_changed(self, row: int) -> None:
+    def entry_at(self, row: int) -> int:
+        """The entry (scan-order index into ``results``) shown at table row ``row``."""
+        return self._perm[row]
+
+    def row_of(self, entry: int) -> int:
+        return self._inv[entry]
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Reorder the rows by ``column`` (-1: scan order); stable, error rows below every score."""
+        self.sort_column, self.sort_order = column, order
+        n = len(self.results)
+        if column < 0 or column >= len(self.columns):
+            perm = np.arange(n)
+        else:
+            keys = self.sort_keys(column)
+            # Stable in both directions: descending sorts the negated keys.
+            perm = np.argsort(keys if order == Qt.SortOrder.AscendingOrder else -keys, kind="stable")
+        new_perm = perm.tolist()
+        if new_perm == self._perm:
+            return
+        self.layoutAboutToBeChanged.emit()
+        inv = np.empty(n, np.int64)
+        inv[perm] = np.arange(n)
+        new_inv = inv.tolist()
+        old = self.persistentIndexList()
+        new = [
+            self.index(new_inv[self._perm[i.row()]], i.column()) if i.isValid() and i.row() < n else QModelIndex()
+            for i in old
+        ]
+        self._perm, self._inv = new_perm, new_inv
+        self.changePersistentIndexList(old, new)
+        self.layoutChanged.emit()
+
+    def thumbnail_changed(self, entry: int) -> None:
+        row = self._inv[entry]
         c = self.column_of("thumb")
         self.dataChanged.emit(self.index(row, c), self.index(row, c), [Qt.ItemDataRole.DecorationRole])
 
@@ -251,7 +306,7 @@ class BatchTableModel(QAbstractTableModel):
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        row, col = index.row(), self.columns[index.column()]
+        row, col = self._perm[index.row()], self.columns[index.column()]
         res = self.results
         entry = res.entries[row]
         if col.kind == "file":
@@ -314,7 +369,7 @@ FILTERS = ("all", "flagged", "clean", "errors")
 
 
 class BatchFilterProxy(QSortFilterProxyModel):
-    """Sorts on :data:`SORT_ROLE` and keeps the rows a filter and a name search let through.
+    """Keeps the rows a filter and a name search let through; sorting is forwarded to the source model.
 
     The filter is computed for all rows at once with numpy and cached; rows
     appended later extend the cache, so a 10,000-row table filters in
@@ -323,22 +378,14 @@ class BatchFilterProxy(QSortFilterProxyModel):
 
     def __init__(self) -> None:
         super().__init__()
-        self.setSortRole(SORT_ROLE)
         self.setDynamicSortFilter(True)
         self._mode = "all"
         self._needle = ""
         self._accept = np.zeros(0, bool)
-        self._keys: tuple[int, int, list[float]] | None = None
 
-    def lessThan(self, left: AnyIndex, right: AnyIndex) -> bool:
-        # One numpy pass per sort instead of two Python data() calls per comparison.
-        model = self._source()
-        column = left.column()
-        keys = self._keys
-        if keys is None or keys[0] != column or keys[1] != model.version:
-            keys = self._keys = (column, model.version, model.sort_keys(column).tolist())
-        k = keys[2]
-        return k[left.row()] < k[right.row()]
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        # The source model sorts (numpy); the proxy keeps its order and only filters.
+        self._source().sort(column, order)
 
     @property
     def mode(self) -> str:
@@ -388,6 +435,8 @@ class BatchFilterProxy(QSortFilterProxyModel):
         return keep
 
     def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
-        if source_row >= len(self._accept):
+        model = self._source()
+        entry = model.entry_at(source_row)
+        if entry >= len(self._accept):
             self._accept = np.concatenate([self._accept, self._mask(len(self._accept))])
-        return bool(self._accept[source_row])
+        return bool(self._accept[entry])

@@ -49,6 +49,7 @@ Stop = Callable[[], bool]
 ROWS_PER_TICK = 2000
 TICK_MS = 100
 SUMMARY_EVERY_S = 0.5
+RESORT_EVERY_S = 1.0
 THUMB_SIDE = 40
 
 
@@ -95,6 +96,7 @@ class BatchTab(QWidget):
         self.exporter: ExportThread | None = None
         self.total = 0
         self._summary_drawn = 0.0
+        self._sorted_at = 0.0
         self._root: Path | None = None
         self._decode_token = 0
         self._decode_pool = QThreadPool(self)
@@ -143,7 +145,7 @@ class BatchTab(QWidget):
         self.proxy.setSourceModel(self.model)
         self.thumbnails = ThumbnailLoader(side=THUMB_SIDE)
         self.thumbnails.ready.connect(self.model.thumbnail_changed)
-        self.model.thumbnail_for = lambda row: self.thumbnails.get(row, self.model.results.entries[row].path)
+        self.model.thumbnail_for = lambda entry: self.thumbnails.get(entry, self.model.results.entries[entry].path)
         self.table = QTableView()
         self.table.setModel(self.proxy)
         self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # scan order first
@@ -174,6 +176,7 @@ class BatchTab(QWidget):
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([830, 770])  # the table's columns fit without scrolling at 1600 px
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -219,11 +222,11 @@ class BatchTab(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(self.model.column_of("thumb"), QHeaderView.ResizeMode.Fixed)
         self.table.setColumnWidth(self.model.column_of("thumb"), THUMB_SIDE + 8)
-        self.table.setColumnWidth(self.model.column_of("file"), 220)
+        self.table.setColumnWidth(self.model.column_of("file"), 150)
         for c, col in enumerate(self.model.columns):
             if col.kind in ("prob", "verdict"):
-                self.table.setColumnWidth(c, 78)
-        self.table.setColumnWidth(self.model.column_of("strongest"), 110)
+                self.table.setColumnWidth(c, 74 if col.kind == "prob" else 70)
+        self.table.setColumnWidth(self.model.column_of("strongest"), 100)
         self._clear_detail("Select a row to see its heatmaps.")
 
     def _fill_filters(self) -> None:
@@ -325,12 +328,20 @@ class BatchTab(QWidget):
             self.progress.setValue(self.exporter.done)
 
     def _take_rows(self, worker: ScoringThread, limit: int | None) -> None:
+        """Move scored rows into the table; ``limit`` None: all of them, and finish sorting and the summary."""
         scored = worker.take_rows(limit)
-        if not scored:
-            return
-        self.model.append([BatchEntry(s.index, s.path, s.inspection, s.row.get("error") or "") for s in scored])
         now = time.monotonic()
-        if limit is None or now - self._summary_drawn >= SUMMARY_EVERY_S:  # histograms repaint: not every tick
+        final = limit is None
+        if scored:
+            # A sorted table is re-sorted at most every RESORT_EVERY_S while rows stream in (and at the end).
+            resort = final or now - self._sorted_at >= RESORT_EVERY_S
+            if resort:
+                self._sorted_at = now
+            entries = [BatchEntry(s.index, s.path, s.inspection, s.row.get("error") or "") for s in scored]
+            self.model.append(entries, keep_sorted=resort)
+        elif final and self.model.sort_column >= 0:
+            self.model.sort(self.model.sort_column, self.model.sort_order)
+        if final or (scored and now - self._summary_drawn >= SUMMARY_EVERY_S):  # histograms: not every tick
             self._summary_drawn = now
             self.summary.update_from(self.model.results, self.total)
         self._update_shown()
@@ -390,15 +401,15 @@ class BatchTab(QWidget):
         self.thresholds_changed.emit(self.thresholds())
 
     # --- the selected row --------------------------------------------------------------------
-    def selected_source_row(self) -> int | None:
+    def selected_entry(self) -> int | None:
         rows = self.table.selectionModel().selectedRows()
-        return self.proxy.mapToSource(rows[0]).row() if rows else None
+        return self.model.entry_at(self.proxy.mapToSource(rows[0]).row()) if rows else None
 
     def _selection_changed(self, _sel: QItemSelection, _desel: QItemSelection) -> None:
         self._show_current()
 
     def _show_current(self) -> None:
-        row = self.selected_source_row()
+        row = self.selected_entry()
         if row is None:
             return
         entry = self.model.results.entries[row]
@@ -413,7 +424,7 @@ class BatchTab(QWidget):
     def _on_decoded(self, token: int, rgb: object, error: str) -> None:
         if token != self._decode_token:
             return  # a newer selection won
-        row = self.selected_source_row()
+        row = self.selected_entry()
         if row is None:
             return
         name = self.model.results.names[row]
@@ -438,7 +449,7 @@ class BatchTab(QWidget):
         flags = res.flags().any(axis=1) if res.heads else None
         items = []
         for r in range(self.proxy.rowCount()):
-            src = self.proxy.mapToSource(self.proxy.index(r, 0)).row()
+            src = self.model.entry_at(self.proxy.mapToSource(self.proxy.index(r, 0)).row())
             if flagged_only and (flags is None or not flags[src]):
                 continue
             entry = res.entries[src]
