@@ -123,8 +123,12 @@ def test_filters_search_and_sorting(qtbot, tab: BatchTab, folder: Path) -> None:
     assert set(names[-4:]) == {*BAD, "truncated.png"}
     values = [tab.proxy.index(r, prob_col).data(SORT_ROLE) for r in range(17)]
     assert values == sorted(values, reverse=True)
+    # The selection follows its row through a sort.
+    tab.table.selectRow(0)
+    picked = tab.selected_entry()
     tab.table.sortByColumn(tab.model.column_of("file"), Qt.SortOrder.AscendingOrder)
     assert shown_names(tab) == sorted(names, key=str.lower)
+    assert tab.selected_entry() == picked
 
 
 def test_thresholds_rejudge_without_running_the_model(qtbot, tab: BatchTab, folder: Path) -> None:
@@ -270,6 +274,10 @@ def test_large_folder_keeps_the_gui_responsive(qtbot, tab: BatchTab, tmp_path: P
     wall = time.perf_counter() - t0
     beat.stop()
     assert len(tab.model.results) == 2000
+    # Rows that streamed in while sorted end up in order.
+    col = tab.model.column_of("prob", 0)
+    values = [tab.proxy.index(r, col).data(SORT_ROLE) for r in range(2000)]
+    assert values == sorted(values, reverse=True)
     worst = max(gaps)
     print(f"\n2,000 images in {wall:.1f} s; longest GUI-thread stall {worst:.0f} ms over {len(gaps)} heartbeats")
     assert worst < 1500, f"GUI thread stalled {worst:.0f} ms"
