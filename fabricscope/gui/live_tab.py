@@ -69,6 +69,7 @@ class LiveTab(QWidget):
         self.last_error = ""
         self.field_cell: tuple[str, int, int] | None = None
         self.latencies: deque[float] = deque(maxlen=300)
+        self.latency_log: list[tuple[float, float]] | None = None  # (latency ms, model ms), set by benchmarks
         self.results = 0
         self._painted_seq = 0
         self._fps = 0.0
@@ -407,8 +408,11 @@ class LiveTab(QWidget):
             self._show_inspection(result.frame, result.inspection.with_thresholds(self.thresholds))
             self.chart.add({h.name: h.prob for h in result.inspection.heads})
             self.results += 1
-            self.latencies.append((time.perf_counter() - result.arrived) * 1000.0)
+            latency = (time.perf_counter() - result.arrived) * 1000.0
+            self.latencies.append(latency)
             self.last_infer_ms = result.inspection.infer_ms
+            if self.latency_log is not None:
+                self.latency_log.append((latency, result.inspection.infer_ms))
         finally:
             self.worker.mark_painted()
 
