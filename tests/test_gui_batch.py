@@ -281,3 +281,37 @@ def test_large_folder_keeps_the_gui_responsive(qtbot, tab: BatchTab, tmp_path: P
     worst = max(gaps)
     print(f"\n2,000 images in {wall:.1f} s; longest GUI-thread stall {worst:.0f} ms over {len(gaps)} heartbeats")
     assert worst < 1500, f"GUI thread stalled {worst:.0f} ms"
+
+
+def test_main_window_batch_tab_takes_drops_and_shares_thresholds(qtbot, toy_model, folder, tmp_path) -> None:
+    """In the app: the Batch tab gets the live tab's model, scores a dropped folder, thresholds go both ways."""
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    from fabricscope.gui.main_window import MainWindow
+    from fabricscope.gui.settings import open_settings
+
+    win = MainWindow(open_settings(tmp_path / "settings.ini"), model=toy_model, source="demo")
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    win.show()
+    tab = win.batch
+    assert isinstance(tab, BatchTab)
+    qtbot.waitUntil(lambda: tab.inspector is not None, timeout=10_000)
+    win.tabs.setCurrentWidget(tab)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(folder))])
+    drop = QDropEvent(
+        QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier
+    )
+    tab.dropEvent(drop)
+    assert tab.running
+    qtbot.waitUntil(lambda: not tab.running, timeout=60_000)
+    assert len(tab.model.results) == 17
+    tab.set_thresholds({"hole": 0.8})
+    assert win.live.thresholds["hole"] == pytest.approx(0.8)  # the live view judges at the same threshold
+    win.live.set_threshold("hole", 0.6)
+    win.tabs.setCurrentWidget(win.live)
+    win.tabs.setCurrentWidget(tab)  # coming back picks up the live view's change
+    assert tab.thresholds()["hole"] == pytest.approx(0.6)
+    win.close()
