@@ -315,3 +315,14 @@ def test_main_window_batch_tab_takes_drops_and_shares_thresholds(qtbot, toy_mode
     win.tabs.setCurrentWidget(tab)  # coming back picks up the live view's change
     assert tab.thresholds()["hole"] == pytest.approx(0.6)
     win.close()
+
+
+def test_export_to_an_unwritable_place_says_so(qtbot, tab: BatchTab, folder: Path, tmp_path: Path, monkeypatch) -> None:
+    score(qtbot, tab, [folder], recursive=True)
+    warned = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warned.append(a[2]))
+    assert tab.export_table(tmp_path / "no-such-folder" / "table.csv")
+    qtbot.waitUntil(lambda: tab.exporter is None, timeout=10_000)
+    assert warned and "does not exist" in warned[0]
+    assert tab.status.text().startswith("Export failed")
+    assert tab.export_table_button.isEnabled()  # the table is still there to export elsewhere

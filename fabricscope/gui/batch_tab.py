@@ -524,8 +524,7 @@ class BatchTab(QWidget):
         self.exporter = None
         if exporter is None:
             return
-        if exporter.result:
-            self.status.setText(exporter.result)
+        self.status.setText(exporter.result or "Export failed: nothing written")
         if self.worker is None:
             self.timer.stop()
         exporter.deleteLater()
