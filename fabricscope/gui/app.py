@@ -10,6 +10,33 @@ from pathlib import Path
 STYLE = Path(__file__).resolve().parents[2] / "resources" / "style.qss"
 
 
+def apply_theme(app: object) -> None:
+    """Fusion with a dark palette, then resources/style.qss (if present) for titles, badges and panels."""
+    from PySide6.QtGui import QColor, QPalette
+
+    app.setStyle("Fusion")  # type: ignore[attr-defined]
+    pal = QPalette()
+    roles = QPalette.ColorRole
+    for role, colour in (
+        (roles.Window, "#202124"),
+        (roles.WindowText, "#e8eaed"),
+        (roles.Base, "#17181b"),
+        (roles.AlternateBase, "#26272b"),
+        (roles.Text, "#e8eaed"),
+        (roles.Button, "#2d2e32"),
+        (roles.ButtonText, "#e8eaed"),
+        (roles.Highlight, "#3b82c4"),
+        (roles.HighlightedText, "#ffffff"),
+        (roles.ToolTipBase, "#303134"),
+        (roles.ToolTipText, "#e8eaed"),
+        (roles.PlaceholderText, "#9aa0a6"),
+    ):
+        pal.setColor(role, QColor(colour))
+    app.setPalette(pal)  # type: ignore[attr-defined]
+    if STYLE.exists():
+        app.setStyleSheet(STYLE.read_text())  # type: ignore[attr-defined]
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="fabricscope gui", description="FabricScope desktop app: live fabric inspection")
     p.add_argument("--model", type=Path, help="ONNX model (default: the shipped model, or the last one opened)")
@@ -39,8 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("FabricScope")
     app.setOrganizationName("FabricScope")
-    if STYLE.exists():
-        app.setStyleSheet(STYLE.read_text())
+    apply_theme(app)
     settings = open_settings(args.settings)
     if args.provider:
         settings.setValue("provider", args.provider)

@@ -33,7 +33,18 @@ class HeadPanel(QFrame):
         layout = QVBoxLayout(self)
         self.title = QLabel(spec.display_title)
         self.title.setObjectName("panelTitle")
-        layout.addWidget(self.title)
+        self.title.setWordWrap(True)
+        self.verdict = QLabel("–")
+        self.verdict.setObjectName("verdict")
+        self.verdict.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.verdict.setMinimumWidth(86)
+        head_row = QHBoxLayout()
+        head_row.addWidget(self.title, 1)
+        head_row.addWidget(self.verdict)
+        layout.addLayout(head_row)
+        self.pooled = QLabel("–")
+        self.pooled.setObjectName("pooled")
+        layout.addWidget(self.pooled)
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setMinimumSize(220, 200)
@@ -52,28 +63,21 @@ class HeadPanel(QFrame):
         self.marker.setPen(pg.mkPen("w", width=2, cosmetic=True))
         self.marker.setVisible(False)
         self.view.addItem(self.marker)
-        self.bar = pg.ColorBarItem(values=(0, 1), colorMap=color_map(), interactive=False, width=12)
+        # horizontal, under the map: the panels are narrower than tall, so the map gets the full width
+        self.bar = pg.ColorBarItem(
+            values=(0, 1), colorMap=color_map(), interactive=False, width=10, orientation="horizontal"
+        )
         self.bar.setImageItem(self.image)
+        self.graphics.nextRow()
         self.graphics.addItem(self.bar)
         self._set_grid(7, 7)
         self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.graphics.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         layout.addWidget(self.graphics, 1)
 
-        self.hover = QLabel("hover a cell for its value; click it to see what it sees")
+        self.hover = QLabel("Hover a cell for its value; click it to see what it sees.")
         self.hover.setObjectName("hint")
         layout.addWidget(self.hover)
-
-        row = QHBoxLayout()
-        self.pooled = QLabel("–")
-        self.pooled.setObjectName("pooled")
-        row.addWidget(self.pooled, 1)
-        self.verdict = QLabel("–")
-        self.verdict.setObjectName("verdict")
-        self.verdict.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.verdict.setMinimumWidth(70)
-        row.addWidget(self.verdict)
-        layout.addLayout(row)
 
         trow = QHBoxLayout()
         trow.addWidget(QLabel(f"FAIL at P({spec.labels[1]}) ≥"))
@@ -114,14 +118,15 @@ class HeadPanel(QFrame):
         r, c = head.strongest
         self.marker.setRect(c, r, 1, 1)
         self.marker.setVisible(self.spec.pooling == "max")
-        self.pooled.setText(
-            f"{self.spec.pooling} pooled → P({self.spec.labels[1]}) = {head.prob:.2f}"
-        )
+        pooling = "max" if self.spec.pooling == "max" else "average"
+        self.pooled.setText(f"P({self.spec.labels[1]}) = {head.prob:.2f}  ({pooling} of the map)")
         fail = head.flag
         self.verdict_text = "FAIL" if fail else "PASS"
         self.verdict.setText(f"{self.verdict_text}\n{self.spec.labels[1] if fail else self.spec.labels[0]}")
         colour = FAIL_COLOUR if fail else PASS_COLOUR
-        self.verdict.setStyleSheet(f"background: {colour}; color: white; font-weight: bold; border-radius: 4px;")
+        self.verdict.setStyleSheet(
+            f"background: {colour}; color: white; font-weight: bold; font-size: 15px; border-radius: 5px; padding: 3px;"
+        )
         self.lab.show_head(head)
 
     def cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:

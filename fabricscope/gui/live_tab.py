@@ -209,9 +209,9 @@ class LiveTab(QWidget):
         self.worker.set_inspector(inspector)
         report = inspector.provider_report
         if report.note:
-            self.show_error(report.note)
-        elif reason == "provider" or self.last_error.startswith(("cannot open", "not a loadable")):
-            self.clear_error()
+            self.show_error(report.note, kind="model")
+        else:
+            self.clear_error(kind="model")
         self.message.emit(f"{inspector.path.name} on {report.active}")
         self.inspectorChanged.emit(inspector)
         latest = self.slot.peek()
@@ -220,7 +220,7 @@ class LiveTab(QWidget):
 
     def _on_model_failed(self, message: str, reason: str) -> None:
         kept = f" Still using {self.model_path.name}." if self.model_path else ""
-        self.show_error(f"{message}.{kept}" if not message.endswith(".") else f"{message}{kept}")
+        self.show_error(f"{message}.{kept}" if not message.endswith(".") else f"{message}{kept}", kind="model")
         if reason == "provider" and self.inspector is not None:
             self.provider_box.setCurrentText(self.inspector.provider_report.requested)
 
@@ -304,8 +304,8 @@ class LiveTab(QWidget):
             cam_id = key.split(":", 1)[1]
             device = next((d for d in cameras() if bytes(d.id().data()).decode(errors="replace") == cam_id), None)
             if device is None:
-                self.show_error("that camera is not connected any more; showing the demo feed")
                 self.set_source(DemoFeed(), "demo")
+                self.show_error("that camera is not connected any more; showing the demo feed")
                 return False
             sizes = camera_resolutions(device)
             self.resolution_box.blockSignals(True)
@@ -471,7 +471,7 @@ class LiveTab(QWidget):
     def snapshot(self, folder: Path | None = None) -> Path | None:
         """Save the frame, each head's heatmap over it, and the inspection as JSON into a new folder."""
         if self.current is None:
-            self.show_error("nothing to save yet: no inspected frame")
+            self.show_error("nothing to save yet: no inspected frame", kind="snapshot")
             return None
         frame, inspection = self.current
         root = Path(folder or get_str(self.settings, "snapshot_dir", str(Path.home() / "FabricScope snapshots")))
@@ -487,21 +487,24 @@ class LiveTab(QWidget):
             data["model"] = str(self.model_path) if self.model_path else ""
             (out / "inspection.json").write_text(json.dumps(data, indent=2))
         except OSError as exc:
-            self.show_error(f"snapshot not saved: {exc.strerror or exc} ({out})")
+            self.show_error(f"snapshot not saved: {exc.strerror or exc} ({out})", kind="snapshot")
             return None
         self.message.emit(f"snapshot saved to {out}")
         return out
 
     # ---------------------------------------------------------------- status
-    def show_error(self, text: str) -> None:
+    def show_error(self, text: str, kind: str = "source") -> None:
+        """Say ``text`` in the window's banner; ``kind`` (source, model) decides what clears it."""
         self.last_error = text
+        self._error_kind = kind
         self.banner.setText(text)
         self.banner.setVisible(True)
         self.message.emit(text)
 
-    def clear_error(self) -> None:
-        self.last_error = ""
-        self.banner.setVisible(False)
+    def clear_error(self, kind: str = "source") -> None:
+        if getattr(self, "_error_kind", kind) == kind:
+            self.last_error = ""
+            self.banner.setVisible(False)
 
     def stats(self) -> dict[str, float]:
         """Displayed fps (frames painted per second), latency (median, p95), model ms, drops."""

@@ -48,7 +48,7 @@ class MainWindow(QMainWindow):
         if model_path.exists():
             self.live.load_model(model_path)
         else:
-            self.live.show_error(f"no model at {model_path}: use File > Open Model…")
+            self.live.show_error(f"No model at {model_path}: use File > Open Model… to choose one.", kind="model")
         key = source or get_str(settings, "source", "")
         if not key or (key.startswith("camera:") and not cams):
             key = "demo"  # the demo feed is the default when no camera is present
@@ -159,10 +159,14 @@ class MainWindow(QMainWindow):
             self.provider_label.setText(text)
             self.provider_label.setToolTip(report.note or ", ".join(report.used))
         s = self.live.stats()
-        self.perf_label.setText(
-            f"model {s['infer_ms']:.1f} ms · latency {s['latency_median']:.0f} ms (p95 {s['latency_p95']:.0f}) · "
-            f"{s['fps']:.1f} fps · {int(s['dropped'])} dropped"
-        )
+        parts = [f"{s['fps']:.1f} fps displayed"]
+        if inspector is not None and s["infer_ms"] == s["infer_ms"]:  # not NaN: results have arrived
+            parts[:0] = [
+                f"model {s['infer_ms']:.1f} ms",
+                f"frame→heatmap {s['latency_median']:.0f} ms (p95 {s['latency_p95']:.0f})",
+            ]
+            parts.append(f"{int(s['dropped'])} frames dropped")
+        self.perf_label.setText("  ·  ".join(parts))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
