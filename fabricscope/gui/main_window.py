@@ -51,7 +51,8 @@ class MainWindow(QMainWindow):
             self.live.show_error(f"No model at {model_path}: use File > Open Model… to choose one.", kind="model")
         key = source or get_str(settings, "source", "")
         if not key or (key.startswith("camera:") and not cams):
-            key = "demo"  # the demo feed is the default when no camera is present
+            # first run: the first camera; the demo feed when no camera is present
+            key = f"camera:{cams[0][0]}" if cams and not key else "demo"
         if not self.live.open_source_key(key):
             self.live.open_source_key("demo")
 

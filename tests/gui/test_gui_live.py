@@ -209,3 +209,37 @@ def test_settings_are_remembered(make_window, qtbot, settings, tmp_path):
     assert again.live.overlay_box.currentData() == "wrinkle"
     assert again.live.opacity.value() == 70
     assert again.live.provider_box.currentText() == "cpu"
+
+
+def test_keyboard_freeze_snapshot_and_arrow_keys(make_window, qtbot, tmp_path):
+    from PySide6.QtCore import Qt
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    _save(folder / "a.png", fabric_like(1))
+    _save(folder / "b.png", fabric_like(2, hole_at=(2, 6)))
+    w = make_window(source=f"images:{folder}")
+    w.activateWindow()
+    qtbot.waitUntil(lambda: w.live.current is not None, timeout=10000)
+    qtbot.keyClick(w, Qt.Key.Key_Right)
+    qtbot.waitUntil(lambda: w.live.source.index == 1 and _verdict(w, "hole") == "FAIL", timeout=10000)
+    qtbot.keyClick(w, Qt.Key.Key_Space)
+    assert w.live.frozen and w.live.freeze_button.isChecked()
+    qtbot.keyClick(w, Qt.Key.Key_S)
+    snaps = list((tmp_path / "snaps").iterdir())
+    assert len(snaps) == 1 and (snaps[0] / "inspection.json").exists()
+    qtbot.keyClick(w, Qt.Key.Key_Space)
+    assert not w.live.frozen
+    qtbot.keyClick(w, Qt.Key.Key_Left)
+    qtbot.waitUntil(lambda: _verdict(w, "hole") == "PASS", timeout=10000)
+
+
+def test_pooling_lab_shows_both_poolings_of_the_same_map(make_window, qtbot, tmp_path):
+    w = make_window(source=f"images:{_save(tmp_path / 'h.png', fabric_like(7, hole_at=(3, 3)))}")
+    qtbot.waitUntil(lambda: w.live.current is not None, timeout=10000)
+    hole = w.live.current[1].head("hole")
+    lab = w.live.panels["hole"].lab
+    # one dark hole: max pooling says hole, the average of 49 cells dilutes it away
+    assert float(lab.values["max"].text()) == round(hole.prob_if_pooled("max"), 2) > 0.5
+    assert float(lab.values["avg"].text()) == round(hole.prob_if_pooled("avg"), 2) < 0.5
+    assert lab.bars["max"].value() > lab.bars["avg"].value()
