@@ -177,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=16)
     args = parser.parse_args(argv)
 
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"load average before: {load:.1f} (figures are only comparable within one run on a quiet machine)")
     model, which = pick_model(args.model)
     inspector = Inspector(model, provider="cpu")
     print(f"model: {which}; provider {inspector.provider}; {os.cpu_count()} cores; "
@@ -225,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     growth = large["rss_mb"] - small["rss_mb"]
     print(f"  growth from 100 to 400 images: {growth:+.1f} MB RSS")
     ok &= growth < 20.0
+    if hasattr(os, "getloadavg"):
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
     print("\nall targets met" if ok else "\nsome targets NOT met (see above)")
     return 0
 
