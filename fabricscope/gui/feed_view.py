@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsSimpleTextItem
 
-from fabricscope.gui.colors import LUT
+from fabricscope.gui.colors import OVERLAY_LUT
 from fabricscope.heatmap_render import upsample
 from fabricscope.pooling import Region
 
@@ -28,8 +28,8 @@ class FeedView(pg.GraphicsLayoutWidget):
         self.frame_item = pg.ImageItem(axisOrder="row-major")
         self.view.addItem(self.frame_item)
         self.overlay = pg.ImageItem(axisOrder="row-major")
-        self.overlay.setLookupTable(LUT)
-        self.overlay.setOpacity(0.45)
+        self.overlay.setLookupTable(OVERLAY_LUT)
+        self.overlay.setOpacity(0.8)
         self.overlay.setVisible(False)
         self.view.addItem(self.overlay)
         self.grid = pg.PlotCurveItem(pen=pg.mkPen((255, 255, 255, 90), width=1), connect="pairs")
