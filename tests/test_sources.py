@@ -129,3 +129,22 @@ def test_sources_import_no_widgets(module):
     code = f"import sys, {module}; print('PySide6.QtWidgets' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_video_loops_pauses_and_resumes(qtbot, tmp_path):
+    from fabricscope.sources.qt_video import VideoFileSource
+
+    frames = [np.full((48, 64, 3), 20 * i, np.uint8) for i in range(5)]
+    path = write_mjpeg_avi(tmp_path / "short.avi", frames, fps=25)
+    got: list[np.ndarray] = []
+    src = VideoFileSource(str(path), loop=True)
+    src.start(got.append, lambda m: None)
+    qtbot.waitUntil(lambda: len(got) >= 12, timeout=10000)  # more frames than the file has: it looped
+    src.pause(True)
+    qtbot.waitUntil(lambda: src.paused, timeout=5000)
+    n = len(got)
+    qtbot.wait(300)
+    assert len(got) <= n + 1
+    src.pause(False)
+    qtbot.waitUntil(lambda: len(got) >= n + 5, timeout=10000)
+    src.stop()

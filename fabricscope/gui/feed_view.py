@@ -22,6 +22,7 @@ class FeedView(pg.GraphicsLayoutWidget):
     def __init__(self) -> None:
         super().__init__()
         self.setMinimumSize(480, 360)
+        self.setAcceptDrops(False)  # files dropped on the frame go to the main window
         self.ci.setContentsMargins(0, 0, 0, 0)
         self.view = self.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
         self.view.setMenuEnabled(False)

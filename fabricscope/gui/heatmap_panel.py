@@ -48,6 +48,7 @@ class HeadPanel(QFrame):
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setMinimumSize(220, 200)
+        self.graphics.setAcceptDrops(False)
         self.graphics.ci.setContentsMargins(0, 0, 0, 0)
         self.view = self.graphics.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
         self.view.setMenuEnabled(False)

@@ -174,6 +174,7 @@ class LiveTab(QWidget):
         self.freeze_button.toggled.connect(self.set_frozen)
         self.snapshot_button.clicked.connect(lambda: self.snapshot())
         self.source_box.activated.connect(self._on_source_chosen)
+        self.resolution_box.activated.connect(self._on_resolution_chosen)
         self._update_source_controls()
 
     # ---------------------------------------------------------------- model
@@ -294,6 +295,13 @@ class LiveTab(QWidget):
         else:
             self.open_source_key(key)
 
+    def _on_resolution_chosen(self, _index: int) -> None:
+        res = self.resolution_box.currentData()
+        key = get_str(self.settings, "source")
+        if res and key.startswith("camera:"):
+            self.settings.setValue("camera/resolution", f"{res[0]}x{res[1]}")
+            self.open_source_key(key)  # reopen the camera at the new size
+
     def open_source_key(self, key: str) -> bool:
         """Open a source named like the settings store it: demo, camera:ID, video:PATH, images:PATH."""
         if key == "demo":
@@ -317,11 +325,6 @@ class LiveTab(QWidget):
             i = self.resolution_box.findText(saved)
             self.resolution_box.setCurrentIndex(i if i >= 0 else 0)
             self.resolution_box.blockSignals(False)
-            try:
-                self.resolution_box.currentIndexChanged.disconnect()
-            except (RuntimeError, TypeError):
-                pass
-            self.resolution_box.currentIndexChanged.connect(lambda _i: self.open_source_key(key))
             res = self.resolution_box.currentData()
             if res:
                 self.settings.setValue("camera/resolution", f"{res[0]}x{res[1]}")

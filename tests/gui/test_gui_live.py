@@ -243,3 +243,20 @@ def test_pooling_lab_shows_both_poolings_of_the_same_map(make_window, qtbot, tmp
     assert float(lab.values["max"].text()) == round(hole.prob_if_pooled("max"), 2) > 0.5
     assert float(lab.values["avg"].text()) == round(hole.prob_if_pooled("avg"), 2) < 0.5
     assert lab.bars["max"].value() > lab.bars["avg"].value()
+
+
+def test_dropping_a_video_file_opens_it(make_window, qtbot, tmp_path):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    video = write_mjpeg_avi(tmp_path / "drop.avi", _frames(10, hole=False), fps=20)
+    w = make_window(source="demo")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(video))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    w.dropEvent(event)
+    assert w.live.source.name == "drop.avi"
+    qtbot.waitUntil(lambda: w.live.current is not None and w.live.current[0].shape == (224, 224, 3), timeout=10000)
+    assert _verdict(w, "hole") == "PASS"
+    assert w.settings.value("source") == f"video:{video}"
