@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsSimpleTextItem
+from PySide6.QtWidgets import QGraphicsRectItem
 
 from fabricscope.gui.colors import OVERLAY_LUT
 from fabricscope.heatmap_render import upsample
@@ -36,16 +36,16 @@ class FeedView(pg.GraphicsLayoutWidget):
         self.grid = pg.PlotCurveItem(pen=pg.mkPen((255, 255, 255, 90), width=1), connect="pairs")
         self.view.addItem(self.grid)
         self.strongest = QGraphicsRectItem()
-        self.strongest.setPen(pg.mkPen((255, 60, 60), width=3, cosmetic=True))
+        self._flag_pen = pg.mkPen((255, 60, 60), width=3, cosmetic=True)
+        self._calm_pen = pg.mkPen((255, 255, 255, 110), width=1, style=Qt.PenStyle.DashLine, cosmetic=True)
+        self.strongest.setPen(self._flag_pen)
         self.strongest.setVisible(False)
         self.view.addItem(self.strongest)
         self.field = QGraphicsRectItem()
         self.field.setPen(pg.mkPen((80, 220, 255), width=2, style=Qt.PenStyle.DashLine, cosmetic=True))
         self.field.setVisible(False)
         self.view.addItem(self.field)
-        self.field_label = QGraphicsSimpleTextItem()
-        self.field_label.setBrush(pg.mkBrush(80, 220, 255))
-        self.field_label.setFlag(QGraphicsSimpleTextItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.field_label = pg.TextItem(color=(80, 220, 255), fill=(20, 20, 24, 190), anchor=(0, 0))
         self.field_label.setVisible(False)
         self.view.addItem(self.field_label)
         self.frame_size: tuple[int, int] = (0, 0)  # (width, height)
@@ -94,11 +94,13 @@ class FeedView(pg.GraphicsLayoutWidget):
             ys += [r * h / rows] * 2
         self.grid.setData(np.array(xs, float), np.array(ys, float))
 
-    def set_strongest(self, cell: tuple[int, int] | None) -> None:
+    def set_strongest(self, cell: tuple[int, int] | None, flagged: bool = True) -> None:
+        """Outline a map cell on the frame: solid red when its head flags a defect, dim dashed when not."""
         w, h = self.frame_size
         if cell is None or not w:
             self.strongest.setVisible(False)
             return
+        self.strongest.setPen(self._flag_pen if flagged else self._calm_pen)
         rows, cols = self.grid_shape
         r, c = cell
         self.strongest.setRect(c * w / cols, r * h / rows, w / cols, h / rows)

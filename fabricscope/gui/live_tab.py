@@ -439,7 +439,7 @@ class LiveTab(QWidget):
         self.feed.set_grid(shape, self.grid_box.isChecked())
         self.feed.set_overlay(cells, self.opacity.value() / 100.0)
         max_head = next((h for h in inspection.heads if h.spec.pooling == "max"), None)
-        self.feed.set_strongest(max_head.strongest if max_head is not None else None)
+        self.feed.set_strongest(max_head.strongest if max_head is not None else None, bool(max_head and max_head.flag))
 
     def _on_overlay_changed(self, *_args: object) -> None:
         self.settings.setValue("overlay/head", self.overlay_box.currentData() or "")

@@ -160,7 +160,7 @@ class MainWindow(QMainWindow):
             self.provider_label.setText(text)
             self.provider_label.setToolTip(report.note or ", ".join(report.used))
         s = self.live.stats()
-        parts = [f"{s['fps']:.1f} fps displayed"]
+        parts = [f"{s['fps']:.1f} fps displayed" if self.live.source_is_live() else "still image"]
         if inspector is not None and s["infer_ms"] == s["infer_ms"]:  # not NaN: results have arrived
             parts[:0] = [
                 f"model {s['infer_ms']:.1f} ms",
