@@ -6,7 +6,8 @@ Runs the real app window (MainWindow, Live tab) with the demo feed and measures
 - end-to-end latency: frame delivered by the source -> its heatmaps set in the
   panels (median, p95), beside the model's own time per frame;
 - frames dropped (latest frame wins) and frames the source delivered;
-- memory: RSS sampled every 5 s over the run (first, last, max, drift).
+- memory: RSS sampled every 5 s over the run (first, last, max, drift);
+- responsiveness: gaps between ticks of a 5 ms GUI-thread timer (p99, max).
 
 Model: ``--model FILE``; default the shipped model, else an untrained FabricNet
 exported with the shipped architecture (same compute, needs torch), else the toy test graph.
@@ -17,6 +18,7 @@ exported with the shipped architecture (same compute, needs torch), else the toy
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -91,6 +93,13 @@ def run(minutes: float, model: Path | None, warmup: float = 6.0) -> dict:
     if live.inspector is None:
         raise RuntimeError(f"model did not load: {live.last_error}")
     live.latency_log = []
+    # responsiveness: a 5 ms GUI timer; the longest gaps between its ticks are how long the GUI thread stalled
+    from PySide6.QtCore import QTimer
+
+    ticks: list[float] = []
+    ticker = QTimer()
+    ticker.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    ticker.start(5)
     painted0, dropped0, received0 = live.feed.frames_painted, live.slot.dropped, live.slot.received
     results0 = live.results
     rss: list[tuple[float, float]] = []
@@ -100,6 +109,8 @@ def run(minutes: float, model: Path | None, warmup: float = 6.0) -> dict:
         rss.append((now - start, rss_mib()))
         spin(5.0)
     elapsed = time.perf_counter() - start
+    ticker.stop()
+    gaps = [(b - a) * 1000 for a, b in itertools.pairwise(ticks)]
     log = live.latency_log
     lat = [x[0] for x in log]
     model_ms = [x[1] for x in log]
@@ -116,6 +127,8 @@ def run(minutes: float, model: Path | None, warmup: float = 6.0) -> dict:
         "model_ms_median": round(statistics.median(model_ms), 1),
         "model_ms_p95": round(pct(model_ms, 0.95), 1),
         "overhead_ms_median": round(statistics.median(lat) - statistics.median(model_ms), 1),
+        "gui_tick_gap_ms_p99": round(pct(gaps, 0.99), 1),
+        "gui_tick_gap_ms_max": round(max(gaps), 1) if gaps else float("nan"),
         "rss_mib_first": round(rss[0][1], 1),
         "rss_mib_last": round(rss[-1][1], 1),
         "rss_mib_max": round(max(r for _, r in rss), 1),
