@@ -148,3 +148,16 @@ def test_video_loops_pauses_and_resumes(qtbot, tmp_path):
     src.pause(False)
     qtbot.waitUntil(lambda: len(got) >= n + 5, timeout=10000)
     src.stop()
+
+
+def test_missing_camera_is_said(qtbot):
+    from PySide6.QtMultimedia import QCameraDevice
+
+    from fabricscope.sources.qt_video import CameraSource
+
+    errors: list[str] = []
+    src = CameraSource(QCameraDevice())  # no device behind it, as when a camera has gone
+    src.start(lambda f: None, errors.append)
+    qtbot.waitUntil(lambda: bool(errors), timeout=5000)
+    assert "camera" in errors[0].lower()
+    src.stop()

@@ -313,8 +313,7 @@ class LiveTab(QWidget):
             cam_id = key.split(":", 1)[1]
             device = next((d for d in cameras() if bytes(d.id().data()).decode(errors="replace") == cam_id), None)
             if device is None:
-                self.set_source(DemoFeed(), "demo")
-                self.show_error("that camera is not connected any more; showing the demo feed")
+                self.show_error("the camera used last time is not connected")
                 return False
             sizes = camera_resolutions(device)
             self.resolution_box.blockSignals(True)

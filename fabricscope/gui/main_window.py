@@ -50,11 +50,12 @@ class MainWindow(QMainWindow):
         else:
             self.live.show_error(f"No model at {model_path}: use File > Open Model… to choose one.", kind="model")
         key = source or get_str(settings, "source", "")
-        if not key or (key.startswith("camera:") and not cams):
-            # first run: the first camera; the demo feed when no camera is present
-            key = f"camera:{cams[0][0]}" if cams and not key else "demo"
-        if not self.live.open_source_key(key):
+        if not key:  # first run: the first camera; the demo feed when no camera is present
+            key = f"camera:{cams[0][0]}" if cams else "demo"
+        if not self.live.open_source_key(key):  # says why (camera gone, file missing) and keeps saying it
+            message = self.live.last_error
             self.live.open_source_key("demo")
+            self.live.show_error(f"{message}; showing the demo feed" if message else "showing the demo feed")
 
     def add_tab(self, widget: QWidget, title: str) -> int:
         return self.tabs.addTab(widget, title)

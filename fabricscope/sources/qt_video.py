@@ -93,6 +93,8 @@ class CameraSource(_SinkSource):
     def start(self, sink, on_error) -> None:  # noqa: ANN001 - same signature as FrameSource
         super().start(sink, on_error)
         self.camera.start()
+        if self.camera.error() != QCamera.Error.NoError:  # set before any signal could be connected
+            self._on_camera_error(self.camera.error(), self.camera.errorString())
 
     def stop(self) -> None:
         super().stop()

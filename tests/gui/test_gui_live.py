@@ -260,3 +260,11 @@ def test_dropping_a_video_file_opens_it(make_window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: w.live.current is not None and w.live.current[0].shape == (224, 224, 3), timeout=10000)
     assert _verdict(w, "hole") == "PASS"
     assert w.settings.value("source") == f"video:{video}"
+
+
+def test_a_remembered_camera_that_is_gone_falls_back_to_the_demo_feed(make_window, qtbot, settings):
+    settings.setValue("source", "camera:no-such-camera")
+    w = make_window(source=None)
+    assert w.live.source.name == "Demo feed"
+    assert w.live.banner.isVisible()
+    assert w.live.banner.text() == "the camera used last time is not connected; showing the demo feed"
