@@ -122,12 +122,15 @@ class HeadPanel(QFrame):
         pooling = "max" if self.spec.pooling == "max" else "average"
         self.pooled.setText(f"P({self.spec.labels[1]}) = {head.prob:.2f}  ({pooling} of the map)")
         fail = head.flag
-        self.verdict_text = "FAIL" if fail else "PASS"
-        self.verdict.setText(f"{self.verdict_text}\n{self.spec.labels[1] if fail else self.spec.labels[0]}")
-        colour = FAIL_COLOUR if fail else PASS_COLOUR
-        self.verdict.setStyleSheet(
-            f"background: {colour}; color: white; font-weight: bold; font-size: 15px; border-radius: 5px; padding: 3px;"
-        )
+        verdict = "FAIL" if fail else "PASS"
+        if verdict != self.verdict_text:  # restyling re-polishes the widget: only when the verdict changes
+            self.verdict_text = verdict
+            self.verdict.setText(f"{verdict}\n{self.spec.labels[1] if fail else self.spec.labels[0]}")
+            colour = FAIL_COLOUR if fail else PASS_COLOUR
+            self.verdict.setStyleSheet(
+                f"background: {colour}; color: white; font-weight: bold; font-size: 15px; "
+                "border-radius: 5px; padding: 3px;"
+            )
         self.lab.show_head(head)
 
     def cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
