@@ -25,7 +25,7 @@ import torch
 
 from fabricscope.train import data as D
 from fabricscope.train.metrics import auroc, best_threshold, figures, run_batched
-from fabricscope.train.model import FabricNet
+from fabricscope.train.model import FabricNet, load_checkpoint
 from fabricscope.train.trainer import losses, torch_predictor
 
 ARMS = {
@@ -44,7 +44,7 @@ def train_arms(nets: list[FabricNet], data: D.Arrays, steps: int, batch: int, lr
     pos = 0
     t0 = time.time()
     for step in range(steps):
-        rate = lr * min(1.0, (step + 1) / 100) * 0.5 * (1 + math.cos(math.pi * step / steps))
+        rate = lr * min(1.0, (step + 1) / 20) * 0.5 * (1 + math.cos(math.pi * step / steps))
         if pos + batch > len(data):
             order, pos = rng.permutation(len(data)), 0
         idx = np.sort(order[pos : pos + batch])
@@ -58,6 +58,7 @@ def train_arms(nets: list[FabricNet], data: D.Arrays, steps: int, batch: int, lr
             loss = parts["hole"] + parts["wrinkle"] + parts["cells"]
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 2.0)
             opt.step()
             msg.append(f"{float(parts['hole']):.3f}/{float(parts['wrinkle']):.3f}")
         if step % 50 == 0:
@@ -68,7 +69,7 @@ def train_arms(nets: list[FabricNet], data: D.Arrays, steps: int, batch: int, lr
     return time.time() - t0
 
 
-def table(results: dict[str, dict[str, Any]], steps: int, batch: int) -> str:
+def table(results: dict[str, dict[str, Any]], steps: int, batch: int, start: str = "the same random") -> str:
     names = list(results)
     rows = [
         ("hole", "AUROC, all test images", "hole_auroc"),
@@ -89,9 +90,9 @@ def table(results: dict[str, dict[str, Any]], steps: int, batch: int) -> str:
         out.append(f"| {head} | {label} | {' | '.join(cells)} |")
     out.append("")
     out.append(
-        f"Both arms: same initial weights, the same {steps} steps x {batch} augmented images "
-        "(identical batches), "
-        f"same losses; only the pooling differs. Test set: {results[names[0]]['n_images']} held-out images "
+        f"Both arms: {start} initial weights, the same {steps} steps x {batch} augmented images "
+        "(identical batches), same losses; only the pooling differs. Test set: "
+        f"{results[names[0]]['n_images']} held-out images "
         f"({results[names[0]]['n_small_hole']} with only small holes, {results[names[0]]['n_single_fold']} "
         "with a single fold)."
     )
@@ -109,6 +110,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--init",
+        type=Path,
+        default=None,
+        help="start both arms from this checkpoint's backbone (heads re-initialised)",
+    )
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     t0 = time.time()
@@ -118,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"data ready in {time.time() - t0:.0f} s", flush=True)
     torch.manual_seed(args.seed)
     base = FabricNet(heads=ARMS[next(iter(ARMS))])
+    if args.init is not None:
+        # start both arms from the trained backbone, with freshly initialised (identical) heads
+        trained = load_checkpoint(args.init)
+        base.backbone.load_state_dict(trained.backbone.state_dict())
     nets = []
     for heads in ARMS.values():
         net = copy.deepcopy(base)
@@ -152,11 +163,18 @@ def main(argv: list[str] | None = None) -> int:
         "batch": args.batch,
         "n_train": args.n_train,
         "train_minutes_both_arms": round(seconds / 60, 1),
+        "init": str(args.init) if args.init else "random",
+        "lr": args.lr,
         "wall_minutes": round((time.time() - t0) / 60, 1),
         "arms": results,
     }
     (args.out / "pooling_study.json").write_text(json.dumps(summary, indent=2) + "\n")
-    md = table(results, args.steps, args.batch)
+    start = (
+        f"the shipped model's trained backbone ({args.init.name}) with identical freshly initialised heads as"
+        if args.init
+        else "the same random"
+    )
+    md = table(results, args.steps, args.batch, start)
     (args.out / "pooling_study.md").write_text(md)
     print(md)
     return 0
