@@ -41,7 +41,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--minutes", type=float, default=30.0, help="wall-clock budget of the training loop")
     ap.add_argument("--steps", type=int, default=4000, help="most optimisation steps")
     ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--swap-pooling", action="store_true", help="hole head avg, wrinkle head max (study arm)")

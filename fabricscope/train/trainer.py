@@ -19,7 +19,7 @@ class TrainConfig:
     minutes: float = 30.0  # wall-clock budget for the optimisation loop
     max_steps: int = 4000
     batch: int = 64
-    lr: float = 2e-3
+    lr: float = 1e-3
     weight_decay: float = 5e-4
     warmup: int = 100
     cell_weight: float = 1.0
@@ -93,6 +93,7 @@ def train(net: FabricNet, data: Arrays, cfg: TrainConfig, log: bool = True) -> T
         loss = parts["hole"] + parts["wrinkle"] + cfg.cell_weight * parts.get("cells", 0.0)
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 2.0)
         opt.step()
         step += 1
         for k, v in parts.items():
