@@ -37,8 +37,9 @@ happens inside the graph.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 CONTRACT_VERSION = "1"
 INPUT_NAME = "image"
@@ -185,7 +186,8 @@ def parse_metadata(meta: Mapping[str, str]) -> ModelSpec:
         )
     if meta[KEY_CONTRACT] != CONTRACT_VERSION:
         raise ContractError(
-            f"contract version {meta[KEY_CONTRACT]!r} is not supported (this FabricScope reads version {CONTRACT_VERSION})"
+            f"contract version {meta[KEY_CONTRACT]!r} is not supported "
+            f"(this FabricScope reads version {CONTRACT_VERSION})"
         )
     if KEY_HEADS not in meta:
         raise ContractError(f"metadata key '{KEY_HEADS}' is missing")
