@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from .contract import ModelSpec
-from .imaging import IMAGE_SUFFIXES, MAX_PIXELS, ImageError, decode_image, fit_to_input
+from .imaging import MAX_PIXELS, ImageError, decode_image, fit_to_input, is_image_path
 from .inspector import Inspection, Inspector, ModelError
 from .report import ReportError, ReportWriter, path_key
 
@@ -48,7 +48,7 @@ def _scan_folder(root: Path, recursive: bool) -> list[Path]:
         except OSError:
             return []
         for e in entries:
-            if e.name.startswith(".") or Path(e.name).suffix.lower() not in IMAGE_SUFFIXES:
+            if e.name.startswith(".") or not is_image_path(Path(e.name)):
                 continue
             try:
                 if e.is_file():
@@ -70,7 +70,7 @@ def _scan_folder(root: Path, recursive: bool) -> list[Path]:
         visited.add(key)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in filenames:
-            if name.startswith(".") or Path(name).suffix.lower() not in IMAGE_SUFFIXES:
+            if name.startswith(".") or not is_image_path(Path(name)):
                 continue
             full = Path(dirpath) / name
             if full.is_file():

@@ -169,12 +169,6 @@ def fit_to_input(rgb: np.ndarray, size: int) -> np.ndarray:
     return np.asarray(img.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=3.0))
 
 
-def load_for_model(path: str | Path, size: int, *, max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, DecodedImage]:
-    """Decode a file and fit it to the model input: ``(input_array, decoded)``."""
-    decoded = decode_image(path, target=size, max_pixels=max_pixels)
-    return fit_to_input(decoded.rgb, size), decoded
-
-
 def is_image_path(path: Path) -> bool:
     """Whether a folder scan should pick this file up, by its suffix."""
     return path.suffix.lower() in IMAGE_SUFFIXES

@@ -51,7 +51,7 @@ from urllib.parse import quote, unquote, urlsplit
 import numpy as np
 
 from . import batch
-from .imaging import IMAGE_SUFFIXES, MAX_PIXELS
+from .imaging import MAX_PIXELS, is_image_path
 from .inspector import Inspection, Inspector, ModelError
 
 INSTALL_HINT = "the Ray engine needs the 'cluster' extra: pip install 'fabricscope[cluster]'"
@@ -136,7 +136,7 @@ def list_uri(uri: str, recursive: bool) -> list[str]:
         if entry.type != pafs.FileType.File or not entry.path.startswith(prefix):
             continue
         rel = entry.path[len(prefix) :]
-        if any(part.startswith(".") for part in rel.split("/")) or Path(rel).suffix.lower() not in IMAGE_SUFFIXES:
+        if any(part.startswith(".") for part in rel.split("/")) or not is_image_path(Path(rel)):
             continue
         rels.append(rel)
     root = uri.rstrip("/")
