@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from torch import nn
 from torch.nn import functional as F
 
 from fabricscope.train.data import Arrays, augment
@@ -23,6 +24,8 @@ class TrainConfig:
     weight_decay: float = 5e-4
     warmup: int = 100
     cell_weight: float = 1.0
+    fine_weight: float = 1.0  # deep supervision of the stride-8 features with the hole mask (0: off)
+    hole_prior: float = 0.05  # initial P(hole) per cell: the hole head starts from the base rate
     seed: int = 0
     threads: int = 2
     log_every: int = 50
@@ -53,14 +56,58 @@ def losses(
     return out
 
 
+class FineHoleHead(nn.Module):
+    """Training only, never exported: a 1x1 conv on the backbone's stride-8 features that predicts the
+    hole mask (28 x 28 at 224 px). Its dense gradient reaches the early layers directly, which
+    shortens the long start-up plateau of training from the pooled 7 x 7 losses alone."""
+
+    def __init__(self, net: FabricNet) -> None:
+        super().__init__()
+        stride, layer = 1, None
+        for block in net.backbone:
+            conv = block[0]
+            stride *= conv.stride[0]
+            if stride == 8:
+                layer = block
+        if layer is None:
+            raise ValueError("backbone has no stride-8 stage")
+        self.conv = nn.Conv2d(layer[0].out_channels, 1, 1)
+        self.features: torch.Tensor | None = None
+        self._hook = layer.register_forward_hook(self._keep)
+
+    def _keep(self, _m: nn.Module, _i: tuple, out: torch.Tensor) -> None:
+        self.features = out
+
+    def loss(self, fine: torch.Tensor) -> torch.Tensor:
+        assert self.features is not None, "run the network first"
+        logit = self.conv(self.features).squeeze(1)
+        valid = fine >= 0
+        return F.binary_cross_entropy_with_logits(logit[valid], fine[valid], pos_weight=torch.tensor(3.0))
+
+    def detach(self) -> None:
+        self._hook.remove()
+        self.features = None
+
+
+def init_hole_prior(net: FabricNet, prior: float) -> None:
+    """Start each hole-map cell at P(hole) = prior (most cells hold no hole), as in focal-loss detectors."""
+    if "hole" in net.heads and 0 < prior < 1:
+        margin = math.log(prior / (1 - prior))
+        with torch.no_grad():
+            net.heads["hole"].bias.copy_(torch.tensor([-margin / 2, margin / 2]))
+
+
 def train(net: FabricNet, data: Arrays, cfg: TrainConfig, log: bool = True) -> TrainLog:
     """Train in place. The cosine schedule follows max(step / max_steps, elapsed / budget)."""
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
+    fine = FineHoleHead(net) if cfg.fine_weight > 0 and "hole" in net.heads else None
+    init_hole_prior(net, cfg.hole_prior)
+    params = list(net.parameters()) + (list(fine.parameters()) if fine is not None else [])
     decay, no_decay = [], []
-    for p in net.parameters():
+    for p in params:
         (decay if p.ndim > 1 else no_decay).append(p)
     opt = torch.optim.AdamW(
         [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
@@ -72,6 +119,7 @@ def train(net: FabricNet, data: Arrays, cfg: TrainConfig, log: bool = True) -> T
     pos = 0
     tl = TrainLog()
     t0 = time.time()
+    net.to(memory_format=torch.channels_last)  # matches the batches from data.augment: ~2x faster on CPU
     net.train()
     running: dict[str, float] = {}
     step = 0
@@ -90,10 +138,17 @@ def train(net: FabricNet, data: Arrays, cfg: TrainConfig, log: bool = True) -> T
         b = augment(data.images[idx], data.masks[idx], data.has_hole[idx], data.wrinkled[idx], gen)
         maps = net(b.x)
         parts = losses(net, maps, b.hole, b.wrinkle, b.cells)
-        loss = parts["hole"] + parts["wrinkle"] + cfg.cell_weight * parts.get("cells", 0.0)
+        if fine is not None:
+            parts["fine"] = fine.loss(b.fine)
+        loss = (
+            parts["hole"]
+            + parts["wrinkle"]
+            + cfg.cell_weight * parts.get("cells", 0.0)
+            + cfg.fine_weight * parts.get("fine", 0.0)
+        )
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 2.0)
+        torch.nn.utils.clip_grad_norm_(params, 2.0)
         opt.step()
         step += 1
         for k, v in parts.items():
@@ -107,6 +162,9 @@ def train(net: FabricNet, data: Arrays, cfg: TrainConfig, log: bool = True) -> T
     tl.steps = step
     tl.seconds = time.time() - t0
     tl.images_seen = step * cfg.batch
+    if fine is not None:
+        fine.detach()
+    net.to(memory_format=torch.contiguous_format)
     net.eval()
     return tl
 
