@@ -46,7 +46,7 @@ def _scan_folder(root: Path, recursive: bool) -> list[Path]:
         try:
             entries = list(os.scandir(root))
         except OSError:
-            return []
+            return [root]  # kept as a row: decoding it says why it could not be listed
         for e in entries:
             if e.name.startswith(".") or not is_image_path(Path(e.name)):
                 continue
@@ -57,7 +57,18 @@ def _scan_folder(root: Path, recursive: bool) -> list[Path]:
                 continue
         return [p for _, p in sorted(found)]
     visited: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+
+    def unlistable(exc: OSError) -> None:
+        # A folder that cannot be listed (no permission, a path over the system's limit) is not
+        # skipped in silence: it becomes one row, and decoding that row says why.
+        folder = Path(os.fsdecode(exc.filename)) if exc.filename else root
+        try:
+            rel = folder.relative_to(root).as_posix()
+        except ValueError:
+            rel = str(folder)
+        found.append((rel, folder))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unlistable, followlinks=True):
         try:
             st = os.stat(dirpath)
         except OSError:

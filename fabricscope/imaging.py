@@ -24,6 +24,7 @@ The model is trained with aspect stretches so squashed texture is in range.
 from __future__ import annotations
 
 import io
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +88,17 @@ def _to_rgb_array(img: Image.Image) -> np.ndarray:
     return np.asarray(img.convert("RGB"), dtype=np.uint8)
 
 
+def _folder_reason(folder: Path) -> str:
+    """Why a folder stands where an image should: one that could not be listed is said so."""
+    try:
+        with os.scandir(folder):
+            pass
+    except OSError as exc:
+        why = (exc.strerror or type(exc).__name__).lower()
+        return f"folder cannot be listed ({why}): the images in it were not scored"
+    return "is a folder, not an image file"
+
+
 def decode_image(
     source: str | Path | bytes,
     *,
@@ -108,7 +120,7 @@ def decode_image(
         else:
             fp = Path(source)
             if fp.is_dir():
-                raise ImageError("is a folder, not an image file")
+                raise ImageError(_folder_reason(fp))
             if fp.stat().st_size == 0:
                 raise ImageError("empty file (0 bytes)")
         with warnings.catch_warnings():

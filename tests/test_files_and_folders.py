@@ -93,6 +93,48 @@ def test_devices_and_fifos_never_block_a_run(toy_model: Path, tmp_path: Path) ->
     assert all(r["error"] for r in rows[1:])
 
 
+def _refuse_listing(monkeypatch: pytest.MonkeyPatch, locked: Path) -> None:
+    """Listing ``locked`` fails as it does for a user without the folder's read right (tests run as root)."""
+    real_scandir = os.scandir
+
+    def scandir(path: object = ".") -> object:
+        if os.fspath(path) == os.fspath(locked):  # type: ignore[arg-type]
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))  # type: ignore[arg-type]
+        return real_scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+def test_a_subfolder_that_cannot_be_listed_is_a_row_saying_so(
+    toy_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    top = tmp_path / "top"
+    _jpeg(top / "a.jpg")
+    _jpeg(top / "locked" / "hidden.jpg")
+    _jpeg(top / "z" / "b.jpg")
+    _refuse_listing(monkeypatch, top / "locked")
+    out = tmp_path / "r.csv"
+    assert score(toy_model, top, "--recursive", "--out", out) == 0
+    rows = report.read_rows(out)
+    assert names(rows) == ["a.jpg", "locked", "b.jpg"]  # in its place in the scan order
+    assert [r["status"] for r in rows] == ["ok", "error", "ok"]
+    assert rows[1]["error"] == "folder cannot be listed (permission denied): the images in it were not scored"
+
+
+def test_a_folder_argument_that_cannot_be_listed_is_a_row_not_silence(
+    toy_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flat = tmp_path / "flat"
+    _jpeg(flat / "a.jpg")
+    _refuse_listing(monkeypatch, flat)
+    out = tmp_path / "r.jsonl"
+    score(toy_model, flat, "--out", out)  # without --recursive
+    rows = report.read_rows(out)
+    assert [(r["status"], r["error"]) for r in rows] == [
+        ("error", "folder cannot be listed (permission denied): the images in it were not scored")
+    ]
+
+
 # --- symlinks ------------------------------------------------------------------------------------
 
 
