@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	@command -v apt-get >/dev/null && [ "$$(id -u)" = "0" ] && bash scripts/install-system-deps.sh || true
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[cpu,dev,cluster]'
+	$(PY) -m pip install -q -e '.[cpu,dev,cluster,train]'
 	@touch $@
 
 setup: $(STAMP)

@@ -18,7 +18,6 @@ exported with the shipped architecture (same compute, needs torch), else the toy
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import statistics
@@ -93,13 +92,11 @@ def run(minutes: float, model: Path | None, warmup: float = 6.0) -> dict:
     if live.inspector is None:
         raise RuntimeError(f"model did not load: {live.last_error}")
     live.latency_log = []
-    # responsiveness: a 5 ms GUI timer; the longest gaps between its ticks are how long the GUI thread stalled
-    from PySide6.QtCore import QTimer
+    # responsiveness: a 5 ms GUI-thread heartbeat; late beats are how long the GUI thread stalled
+    from fabricscope.gui.stall_watch import StallWatch
 
-    ticks: list[float] = []
-    ticker = QTimer()
-    ticker.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    ticker.start(5)
+    watch = StallWatch(beat_ms=5, catch_ms=40)
+    watch.start()
     painted0, dropped0, received0 = live.feed.frames_painted, live.slot.dropped, live.slot.received
     results0 = live.results
     rss: list[tuple[float, float]] = []
@@ -109,8 +106,7 @@ def run(minutes: float, model: Path | None, warmup: float = 6.0) -> dict:
         rss.append((now - start, rss_mib()))
         spin(5.0)
     elapsed = time.perf_counter() - start
-    ticker.stop()
-    gaps = [(b - a) * 1000 for a, b in itertools.pairwise(ticks)]
+    stalls = watch.stop()
     log = live.latency_log
     lat = [x[0] for x in log]
     model_ms = [x[1] for x in log]
@@ -127,8 +123,11 @@ def run(minutes: float, model: Path | None, warmup: float = 6.0) -> dict:
         "model_ms_median": round(statistics.median(model_ms), 1),
         "model_ms_p95": round(pct(model_ms, 0.95), 1),
         "overhead_ms_median": round(statistics.median(lat) - statistics.median(model_ms), 1),
-        "gui_tick_gap_ms_p99": round(pct(gaps, 0.99), 1),
-        "gui_tick_gap_ms_max": round(max(gaps), 1) if gaps else float("nan"),
+        "gui_tick_gap_ms_p99": round(stalls.percentile(0.99), 1),
+        "gui_tick_gap_ms_max": round(stalls.worst_ms, 1),
+        "gui_gaps_over_50ms": stalls.over(50.0),
+        **{k: v for k, v in stalls.summary().items() if k.startswith("gc_")},
+        "stall_stacks": [f"{n}x {s}" for s, n in stalls.stacks.most_common(5)],
         "rss_mib_first": round(rss[0][1], 1),
         "rss_mib_last": round(rss[-1][1], 1),
         "rss_mib_max": round(max(r for _, r in rss), 1),

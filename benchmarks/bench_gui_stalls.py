@@ -1,0 +1,88 @@
+"""How long the GUI thread is blocked while the Batch tab scores a big folder, and by what.
+
+Scores N small PNGs (default 2,000) in the real Batch tab, offscreen, with the
+table sorted by P(hole) so rows stream into a sorted view, while a
+:class:`fabricscope.gui.stall_watch.StallWatch` beats every 5 ms on the GUI
+thread. Prints the gap distribution (p50, p99, max, gaps over 50 ms) and, for
+each stall caught over 40 ms, the GUI thread's Python stack at that moment.
+
+    nice -n 10 python -m benchmarks.bench_gui_stalls [--images 2000] [--model FILE] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = ROOT / "models" / "fabric_inspector.onnx"
+
+
+def make_folder(root: Path, n: int, side: int) -> Path:
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 255, (side, side, 3), dtype=np.uint8)).save(root / f"t{i:05d}.png")
+    return root
+
+
+def run(n_images: int, model: Path, side: int = 64) -> dict:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QCoreApplication, QEventLoop, Qt
+    from PySide6.QtWidgets import QApplication
+
+    from fabricscope.gui.app import apply_theme
+    from fabricscope.gui.batch_tab import BatchTab
+    from fabricscope.gui.stall_watch import StallWatch
+    from fabricscope.inspector import Inspector
+
+    app = QApplication.instance() or QApplication([])
+    apply_theme(app)
+    folder = make_folder(Path(tempfile.mkdtemp(prefix="bench_stalls_")), n_images, side)
+    tab = BatchTab(Inspector(model, provider="cpu"))
+    tab.resize(1400, 900)
+    tab.show()
+    tab.table.sortByColumn(tab.model.column_of("prob", 0), Qt.SortOrder.DescendingOrder)
+    QCoreApplication.processEvents()
+    watch = StallWatch(beat_ms=5, catch_ms=40)
+    watch.start()
+    t0 = time.perf_counter()
+    tab.start([folder], recursive=False, batch_size=32)
+    while tab.running or len(tab.model.results) < n_images:
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
+        time.sleep(0.001)
+        if time.perf_counter() - t0 > 600:
+            break
+    wall = time.perf_counter() - t0
+    report = watch.stop()
+    tab.shutdown()
+    result = {"images": len(tab.model.results), "wall_s": round(wall, 1), **report.summary()}
+    result["caught_stacks"] = [{"count": c, "stack": s} for s, c in report.stacks.most_common(8)]
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--images", type=int, default=2000)
+    ap.add_argument("--model", type=Path, default=SHIPPED)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args(argv)
+    res = run(args.images, args.model)
+    stacks = res.pop("caught_stacks")
+    print(json.dumps(res, indent=1))
+    for item in stacks:
+        print(f"--- stall caught {item['count']}x, GUI thread was in:\n{item['stack']}")
+    if args.json:
+        args.json.write_text(json.dumps({**res, "caught_stacks": stacks}, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
