@@ -17,10 +17,15 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, Qt
+from PySide6.QtWidgets import QApplication, QLabel
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "models" / "fabric_inspector.onnx"
@@ -33,11 +38,21 @@ def make_folder(root: Path, n: int, side: int) -> Path:
     return root
 
 
-def run(n_images: int, model: Path, side: int = 64) -> dict:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QCoreApplication, QEventLoop, Qt
-    from PySide6.QtWidgets import QApplication
+class ResizeCounter(QObject):
+    """Counts resize events per widget class (installed on the QApplication)."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.counts: Counter[str] = Counter()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            name = obj.objectName() or (obj.text()[:24] if isinstance(obj, QLabel) else "")
+            self.counts[f"{type(obj).__name__} {name}".strip()] += 1
+        return False
+
+
+def run(n_images: int, model: Path, side: int = 64) -> dict:
     from fabricscope.gui.app import apply_theme
     from fabricscope.gui.batch_tab import BatchTab
     from fabricscope.gui.stall_watch import StallWatch
@@ -51,6 +66,8 @@ def run(n_images: int, model: Path, side: int = 64) -> dict:
     tab.show()
     tab.table.sortByColumn(tab.model.column_of("prob", 0), Qt.SortOrder.DescendingOrder)
     QCoreApplication.processEvents()
+    resizes = ResizeCounter()
+    app.installEventFilter(resizes)
     watch = StallWatch(beat_ms=5, catch_ms=40)
     watch.start()
     t0 = time.perf_counter()
@@ -62,8 +79,11 @@ def run(n_images: int, model: Path, side: int = 64) -> dict:
             break
     wall = time.perf_counter() - t0
     report = watch.stop()
+    app.removeEventFilter(resizes)
     tab.shutdown()
     result = {"images": len(tab.model.results), "wall_s": round(wall, 1), **report.summary()}
+    # widgets re-laid out while rows streamed in (a label whose text changes width can resize plots)
+    result["resize_events"] = dict(resizes.counts.most_common(12))
     result["caught_stacks"] = [{"count": c, "stack": s} for s, c in report.stacks.most_common(8)]
     return result
 

@@ -20,6 +20,7 @@ from ..inspector import Inspection
 from ..pooling import cell_region
 from .feed_view import FeedView
 from .heatmap_panel import HeadPanel
+from .steady import steady_label
 
 OVERLAY_OPACITY = 0.45
 
@@ -33,8 +34,7 @@ class BatchDetail(QWidget):
         super().__init__(parent)
         self.spec: ModelSpec | None = None
         self.inspection: Inspection | None = None
-        self.title = QLabel("Select a row to see its heatmaps.")
-        self.title.setWordWrap(True)
+        self.title = steady_label("Select a row to see its heatmaps.", min_chars=30, lines=2)
         self.overlay_box = QComboBox()
         self.overlay_box.setToolTip("Which head's heatmap is laid over the image")
         self.feed = FeedView()

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel, 
 
 from ..contract import HeadSpec
 from .batch_model import BatchResults
+from .steady import steady_label
 
 BINS = 20
 _EDGES = np.linspace(0.0, 1.0, BINS + 1)
@@ -44,7 +45,7 @@ class HeadHistogram(QWidget):
         self.spin.setValue(head.threshold)
         self.spin.setKeyboardTracking(False)  # typing "0.35" judges once, not at "0.3" then "0.35"
         self.spin.setToolTip(f"{head.name}: flag an image when P({head.labels[1]}) is at least this")
-        self.count_label = QLabel()
+        self.count_label = steady_label(min_chars=22)
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(QLabel(f"<b>{head.title or head.name.capitalize()}</b> ({head.pooling} pooling)"))
@@ -117,8 +118,7 @@ class BatchSummary(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.counts_label = QLabel("No batch yet: choose a folder, or drop one here.")
-        self.counts_label.setWordWrap(True)
+        self.counts_label = steady_label("No batch yet: choose a folder, or drop one here.", min_chars=30, lines=2)
         self.counts_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._grid = QGridLayout()
         self._grid.setContentsMargins(0, 0, 0, 0)

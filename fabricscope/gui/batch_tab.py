@@ -41,6 +41,7 @@ from .batch_detail import BatchDetail
 from .batch_model import BatchEntry, BatchFilterProxy, BatchTableModel
 from .batch_summary import BatchSummary
 from .batch_worker import ExportItem, ExportThread, ScoringThread, ThumbnailLoader, export_overlays, write_table
+from .steady import steady_label
 
 Progress = Callable[[int, int], None]
 Stop = Callable[[], bool]
@@ -113,7 +114,7 @@ class BatchTab(QWidget):
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.progress.setFormat("%v / %m")
-        self.status = QLabel("Choose a folder of fabric photos, or drop one here.")
+        self.status = steady_label("Choose a folder of fabric photos, or drop one here.", min_chars=30)
         top = QHBoxLayout()
         for w in (self.choose_button, self.recursive_box, self.stop_button):
             top.addWidget(w)
@@ -124,7 +125,7 @@ class BatchTab(QWidget):
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search file names")
         self.search.setClearButtonEnabled(True)
-        self.shown_label = QLabel()
+        self.shown_label = steady_label(min_chars=18)
         self.export_table_button = QPushButton("Export table…")
         self.export_table_button.setToolTip(
             "Write the rows shown as CSV, JSON or JSON lines (the columns of `fabricscope score`)"

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QDoubleSpinBox, QFrame, QHBoxLayout, QLabel, QVBox
 from fabricscope.contract import HeadSpec
 from fabricscope.gui.colors import FAIL_COLOUR, LUT, PASS_COLOUR, color_map
 from fabricscope.gui.pooling_lab import PoolingLab
+from fabricscope.gui.steady import steady_label
 from fabricscope.inspector import HeadResult
 
 
@@ -42,7 +43,7 @@ class HeadPanel(QFrame):
         head_row.addWidget(self.title, 1)
         head_row.addWidget(self.verdict)
         layout.addLayout(head_row)
-        self.pooled = QLabel("–")
+        self.pooled = steady_label("–", min_chars=24)
         self.pooled.setObjectName("pooled")
         layout.addWidget(self.pooled)
 
@@ -76,7 +77,7 @@ class HeadPanel(QFrame):
         self.graphics.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         layout.addWidget(self.graphics, 1)
 
-        self.hover = QLabel("Hover a cell for its value; click it to see what it sees.")
+        self.hover = steady_label("Hover a cell for its value; click it to see what it sees.", min_chars=24)
         self.hover.setObjectName("hint")
         layout.addWidget(self.hover)
 

@@ -6,10 +6,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QTabWidget, QWidget
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QTabWidget, QWidget
 
 from fabricscope.gui.live_tab import VIDEO_SUFFIXES, LiveTab
 from fabricscope.gui.settings import get_str
+from fabricscope.gui.steady import steady_label
 from fabricscope.inspector import DEFAULT_MODEL, Inspector
 from fabricscope.sources.qt_video import cameras
 
@@ -26,8 +27,8 @@ class MainWindow(QMainWindow):
         self.add_tab(self.live, "Live")
         self._add_batch_tab()
 
-        self.provider_label = QLabel()
-        self.perf_label = QLabel()
+        self.provider_label = steady_label(min_chars=40)
+        self.perf_label = steady_label(min_chars=40)
         for w in (self.provider_label, self.perf_label):
             self.statusBar().addPermanentWidget(w)
         self.live.message.connect(lambda text: self.statusBar().showMessage(text, 8000))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QWidget
 
+from fabricscope.gui.steady import steady_label
 from fabricscope.inspector import HeadResult
 
 POOLINGS = (("max", "max pooling"), ("avg", "average pooling"))
@@ -33,7 +34,7 @@ class PoolingLab(QWidget):
             bar.setRange(0, 1000)
             bar.setTextVisible(False)
             bar.setFixedHeight(10)
-            value = QLabel("–")
+            value = steady_label("–", min_chars=5)
             value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             value.setMinimumWidth(44)
             grid.addWidget(label, row, 0)
