@@ -21,10 +21,12 @@ the upright original image size.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -193,6 +195,83 @@ class Scored:
     inspection: Inspection | None
 
 
+#: A file still decoding this long after its decoding began is given up (an error row).
+DECODE_TIMEOUT_S = 60.0
+#: Decoders given up on keep their thread until the decoder returns; past this many the run stops waiting
+#: for a free thread and fails, rather than hang (only a decoder that never returns gets here).
+MAX_ABANDONED = 4
+
+
+@dataclass
+class _DecodeJob:
+    path: Path
+    future: Future[Prepared]
+    started: float = 0.0  # monotonic time its decoding began; 0 while queued
+    given_up: bool = False
+    finished: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class _Decoders:
+    """A decoding pool with a time limit per file.
+
+    Pillow cannot be interrupted, so a file over the limit is *given up*: its
+    row becomes an error and the run goes on, while its thread finishes in the
+    background. ``workers`` decodes run at once (a semaphore); the pool has
+    :data:`MAX_ABANDONED` spare threads so given-up decodes do not starve the rest.
+    """
+
+    def __init__(self, workers: int, size: int, max_pixels: int, timeout_s: float) -> None:
+        self.size, self.max_pixels, self.timeout_s = size, max_pixels, timeout_s
+        self.slots = threading.Semaphore(workers)
+        self.abandoned = 0
+        self.pool = ThreadPoolExecutor(max_workers=workers + MAX_ABANDONED, thread_name_prefix="fabricscope-decode")
+
+    def submit(self, path: Path) -> _DecodeJob:
+        job = _DecodeJob(path, Future())
+        job.future = self.pool.submit(self._run, job)
+        return job
+
+    def _run(self, job: _DecodeJob) -> Prepared:
+        self.slots.acquire()
+        job.started = time.monotonic()
+        try:
+            return prepare_file(job.path, self.size, max_pixels=self.max_pixels)
+        finally:
+            with job.lock:
+                job.finished = True
+                release = not job.given_up  # a given-up job's slot was handed back already
+            if release:
+                self.slots.release()
+
+    def result(self, job: _DecodeJob) -> Prepared:
+        while True:
+            try:
+                return job.future.result(timeout=min(1.0, self.timeout_s))
+            except FutureTimeout:
+                started = job.started
+                if not started or time.monotonic() - started < self.timeout_s:
+                    continue
+            with job.lock:
+                give_up = not job.finished
+                job.given_up = give_up
+            if not give_up:  # it finished just now
+                return job.future.result()
+            self.slots.release()  # let the next file decode while this one runs on
+            self.abandoned += 1
+            if self.abandoned > MAX_ABANDONED:
+                raise RuntimeError(f"{self.abandoned} files never finished decoding; giving up the run")
+            return Prepared(
+                job.path, None, None, f"decoding took longer than {self.timeout_s:g} s: given up (file skipped)"
+            )
+
+    def close(self, pending: deque[_DecodeJob]) -> None:
+        for job in pending:
+            job.future.cancel()
+        # Given-up decodes may still be running: do not wait for them.
+        self.pool.shutdown(wait=self.abandoned == 0, cancel_futures=True)
+
+
 def iter_scores(
     inspector: Inspector,
     files: Sequence[Path],
@@ -201,27 +280,30 @@ def iter_scores(
     workers: int = 2,
     should_stop: Callable[[], bool] | None = None,
     max_pixels: int = MAX_PIXELS,
+    decode_timeout_s: float = DECODE_TIMEOUT_S,
 ) -> Iterator[Scored]:
     """Score ``files`` in input order, decoding ahead of the model on ``workers`` threads.
 
     At most ``2 * batch_size + workers`` images are decoded or decoding at any
     time. ``should_stop`` is checked before each batch; when it returns true
     the iterator ends (rows already yielded stand). Closing the iterator early
-    cancels the decoding still queued.
+    cancels the decoding still queued. A file still decoding ``decode_timeout_s``
+    after its decoding began becomes an error row and the run goes on (see
+    :class:`_Decoders`).
     """
     if batch_size < 1 or workers < 1:
         raise ValueError("batch_size and workers must be at least 1")
     files = list(files)
     size, spec = inspector.input_size, inspector.spec
     ahead = 2 * batch_size + workers
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fabricscope-decode")
-    pending: deque[Future[Prepared]] = deque()
+    decoders = _Decoders(workers, size, max_pixels, decode_timeout_s)
+    pending: deque[_DecodeJob] = deque()
     next_file = 0
 
     def fill() -> None:
         nonlocal next_file
         while next_file < len(files) and len(pending) < ahead:
-            pending.append(pool.submit(prepare_file, files[next_file], size, max_pixels=max_pixels))
+            pending.append(decoders.submit(files[next_file]))
             next_file += 1
 
     try:
@@ -229,7 +311,7 @@ def iter_scores(
             if should_stop is not None and should_stop():
                 return
             fill()
-            batch = [pending.popleft().result() for _ in range(min(batch_size, len(files) - start))]
+            batch = [decoders.result(pending.popleft()) for _ in range(min(batch_size, len(files) - start))]
             fill()  # keep the decoders busy while the model runs on this batch
             ok = [p for p in batch if p.array is not None]
             results: list[Inspection] = []
@@ -244,9 +326,7 @@ def iter_scores(
                 ins = next(by_path) if prep.array is not None else None
                 yield Scored(start + offset, prep.path, row_for(prep.path, ins, prep.error, spec), ins)
     finally:
-        for fut in pending:
-            fut.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)
+        decoders.close(pending)
 
 
 # --- a whole run ------------------------------------------------------------------------------
@@ -349,6 +429,7 @@ def score_folder(
     batch_size: int = 16,
     workers: int = 2,
     max_pixels: int = MAX_PIXELS,
+    decode_timeout_s: float = DECODE_TIMEOUT_S,
     should_stop: Callable[[], bool] | None = None,
     on_row: Callable[[Scored], None] | None = None,
     on_progress: Callable[[Progress], None] | None = None,
@@ -418,7 +499,13 @@ def score_folder(
 
         def scorer(some: Sequence[Path], stop: Callable[[], bool] | None) -> Iterator[Scored]:
             return iter_scores(
-                inspector, some, batch_size=batch_size, workers=workers, should_stop=stop, max_pixels=max_pixels
+                inspector,
+                some,
+                batch_size=batch_size,
+                workers=workers,
+                should_stop=stop,
+                max_pixels=max_pixels,
+                decode_timeout_s=decode_timeout_s,
             )
 
     start = time.perf_counter()

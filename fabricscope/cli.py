@@ -108,6 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=MAX_PIXELS / 1e6,
         help=f"refuse larger images as possible decompression bombs (default: {MAX_PIXELS / 1e6:.0f})",
     )
+    score.add_argument(
+        "--decode-timeout",
+        type=float,
+        default=batch.DECODE_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"give up a file still decoding after this long: an error row (default: {batch.DECODE_TIMEOUT_S:g})",
+    )
     score.add_argument("--fail-on-defect", action="store_true", help="exit with code 1 when any image is flagged")
     score.add_argument("-q", "--quiet", action="store_true", help="no progress and no summary on stderr")
     score.add_argument(
@@ -289,6 +296,8 @@ def cmd_score(args: argparse.Namespace) -> int:
         raise UsageError("--resume needs --out (the report to resume)")
     if args.max_megapixels <= 0:
         raise UsageError("--max-megapixels must be positive")
+    if args.decode_timeout <= 0:
+        raise UsageError("--decode-timeout must be positive")
     if args.out is not None:
         try:
             check_writable(args.out)
@@ -335,6 +344,7 @@ def cmd_score(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             workers=args.workers,
             max_pixels=int(args.max_megapixels * 1e6),
+            decode_timeout_s=args.decode_timeout,
             on_row=on_row,
             on_progress=progress,
             scorer=scorer,

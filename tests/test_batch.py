@@ -155,6 +155,42 @@ def test_should_stop_ends_promptly_and_keeps_yielded_rows(inspector: Inspector, 
     assert [s.index for s in got] == list(range(8))
 
 
+def test_a_file_that_decodes_too_long_is_given_up_and_the_run_goes_on(
+    inspector: Inspector, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A decoder stuck on one file (simulated: it sleeps 4 s) costs that file, not the run."""
+    files = clean_and_holed(tmp_path, 12)
+    slow = files[5]
+    release = threading.Event()
+    real = batch.prepare_file
+    running = 0
+    most_running = 0
+    lock = threading.Lock()
+
+    def stuck_on_one(path: Path, size: int, **kw: object) -> batch.Prepared:
+        nonlocal running, most_running
+        with lock:
+            running += 1
+            most_running = max(most_running, running)
+        try:
+            if path == slow:
+                release.wait(4.0)
+            return real(path, size, **kw)  # type: ignore[arg-type]
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(batch, "prepare_file", stuck_on_one)
+    rows = list(batch.iter_scores(inspector, files, batch_size=4, workers=2, decode_timeout_s=0.5))
+    release.set()
+    assert [s.index for s in rows] == list(range(12))  # order kept, every file once
+    assert [s.row["status"] for s in rows].count("error") == 1
+    assert rows[5].row["error"] == "decoding took longer than 0.5 s: given up (file skipped)"
+    assert all(s.inspection is not None for k, s in enumerate(rows) if k != 5)
+    # The given-up decode ran on beside the others; no more than workers + it at a time.
+    assert most_running <= 3
+
+
 def test_read_ahead_is_bounded(inspector: Inspector, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     files = clean_and_holed(tmp_path, 40)
     started = 0
