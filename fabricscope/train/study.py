@@ -39,6 +39,7 @@ def train_arms(nets: list[FabricNet], data: D.Arrays, steps: int, batch: int, lr
     rng = np.random.default_rng(seed)
     opts = [torch.optim.AdamW(n.parameters(), lr=lr, weight_decay=5e-4) for n in nets]
     for n in nets:
+        n.to(memory_format=torch.channels_last)  # as in trainer.train: ~2x faster on CPU
         n.train()
     order = rng.permutation(len(data))
     pos = 0
@@ -65,6 +66,7 @@ def train_arms(nets: list[FabricNet], data: D.Arrays, steps: int, batch: int, lr
             el = (time.time() - t0) / 60
             print(f"step {step} {el:.1f} min hole/wrinkle A {msg[0]} B {msg[1]}", flush=True)
     for n in nets:
+        n.to(memory_format=torch.contiguous_format)
         n.eval()
     return time.time() - t0
 
@@ -107,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n-test", type=int, default=2000)
     ap.add_argument("--steps", type=int, default=220)
     ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument(
