@@ -52,14 +52,18 @@ class ResizeCounter(QObject):
         return False
 
 
-def run(n_images: int, model: Path, side: int = 64) -> dict:
-    from fabricscope.gui.app import apply_theme
+def run(n_images: int, model: Path, side: int = 64, gil_switch_s: float | None = None) -> dict:
+    from fabricscope.gui.app import apply_theme, share_the_gil
     from fabricscope.gui.batch_tab import BatchTab
     from fabricscope.gui.stall_watch import StallWatch
     from fabricscope.inspector import Inspector
 
     app = QApplication.instance() or QApplication([])
     apply_theme(app)
+    if gil_switch_s is None:
+        share_the_gil()  # as the app does
+    else:
+        sys.setswitchinterval(gil_switch_s)
     folder = make_folder(Path(tempfile.mkdtemp(prefix="bench_stalls_")), n_images, side)
     tab = BatchTab(Inspector(model, provider="cpu"))
     tab.resize(1400, 900)
@@ -93,8 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--images", type=int, default=2000)
     ap.add_argument("--model", type=Path, default=SHIPPED)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--gil-switch", type=float, help="seconds; default: what the app sets (gui.app.GIL_SWITCH_S)")
     args = ap.parse_args(argv)
-    res = run(args.images, args.model)
+    res = run(args.images, args.model, gil_switch_s=args.gil_switch)
+    res["gil_switch_s"] = sys.getswitchinterval()
     stacks = res.pop("caught_stacks")
     print(json.dumps(res, indent=1))
     for item in stacks:

@@ -71,9 +71,11 @@ def run(minutes: float, model: Path | None, warmup: float = 6.0) -> dict:
     from PySide6.QtCore import QCoreApplication, QEventLoop
     from PySide6.QtWidgets import QApplication
 
+    from fabricscope.gui.app import share_the_gil
     from fabricscope.gui.main_window import MainWindow
     from fabricscope.gui.settings import open_settings
 
+    share_the_gil()  # as the app does
     tmp = Path(tempfile.mkdtemp(prefix="bench_live_"))
     model_path, model_desc = (model, str(model)) if model else pick_model(tmp)
     pg.setConfigOptions(imageAxisOrder="row-major")
