@@ -6,7 +6,8 @@ table sorted by P(hole) so rows stream into a sorted view, while a
 thread. Prints the gap distribution (p50, p99, max, gaps over 50 ms) and, for
 each stall caught over 40 ms, the GUI thread's Python stack at that moment.
 
-    nice -n 10 python -m benchmarks.bench_gui_stalls [--images 2000] [--model FILE] [--json OUT]
+    nice -n 10 python -m benchmarks.bench_gui_stalls [--images 2000] [--side 64] [--gil-switch S]
+                                                     [--model FILE] [--json OUT]
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -23,18 +25,29 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from fabricscope.gui import background
+from fabricscope.gui.background import lower_this_thread
+from fabricscope.inspector import Inspector
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, Qt
 from PySide6.QtWidgets import QApplication, QLabel
 
 ROOT = Path(__file__).resolve().parent.parent
+background_priority = True
 SHIPPED = ROOT / "models" / "fabric_inspector.onnx"
 
 
 def make_folder(root: Path, n: int, side: int) -> Path:
+    """``n`` noise images: PNGs when small (decoding is mostly Python: the worst case for the GIL),
+    JPEGs of side x 3/4 side from 256 px on (a webcam-like folder; decoding is mostly C)."""
     rng = np.random.default_rng(0)
     for i in range(n):
-        Image.fromarray(rng.integers(0, 255, (side, side, 3), dtype=np.uint8)).save(root / f"t{i:05d}.png")
+        if side < 256:
+            Image.fromarray(rng.integers(0, 255, (side, side, 3), dtype=np.uint8)).save(root / f"t{i:05d}.png")
+        else:
+            img = rng.integers(0, 255, (side * 3 // 4, side, 3), dtype=np.uint8)
+            Image.fromarray(img).save(root / f"t{i:05d}.jpg", quality=85)
     return root
 
 
@@ -52,11 +65,26 @@ class ResizeCounter(QObject):
         return False
 
 
+def load_like_the_app(model: Path) -> Inspector:
+    """Open the model on a background thread as the app's ModelLoader does (ONNX Runtime's threads
+    inherit that thread's lowered priority)."""
+    got: list[Inspector] = []
+
+    def load() -> None:
+        if background_priority:
+            lower_this_thread()
+        got.append(Inspector(model, provider="cpu"))
+
+    t = threading.Thread(target=load)
+    t.start()
+    t.join()
+    return got[0]
+
+
 def run(n_images: int, model: Path, side: int = 64, gil_switch_s: float | None = None) -> dict:
     from fabricscope.gui.app import apply_theme, share_the_gil
     from fabricscope.gui.batch_tab import BatchTab
     from fabricscope.gui.stall_watch import StallWatch
-    from fabricscope.inspector import Inspector
 
     app = QApplication.instance() or QApplication([])
     apply_theme(app)
@@ -65,7 +93,7 @@ def run(n_images: int, model: Path, side: int = 64, gil_switch_s: float | None =
     else:
         sys.setswitchinterval(gil_switch_s)
     folder = make_folder(Path(tempfile.mkdtemp(prefix="bench_stalls_")), n_images, side)
-    tab = BatchTab(Inspector(model, provider="cpu"))
+    tab = BatchTab(load_like_the_app(model))
     tab.resize(1400, 900)
     tab.show()
     tab.table.sortByColumn(tab.model.column_of("prob", 0), Qt.SortOrder.DescendingOrder)
@@ -95,12 +123,19 @@ def run(n_images: int, model: Path, side: int = 64, gil_switch_s: float | None =
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--images", type=int, default=2000)
+    ap.add_argument("--side", type=int, default=64, help="image width in px (default 64: tiny PNGs)")
     ap.add_argument("--model", type=Path, default=SHIPPED)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--no-background-priority", action="store_true", help="background threads at the GUI's priority")
     ap.add_argument("--gil-switch", type=float, help="seconds; default: what the app sets (gui.app.GIL_SWITCH_S)")
     args = ap.parse_args(argv)
-    res = run(args.images, args.model, gil_switch_s=args.gil_switch)
+    global background_priority
+    background_priority = not args.no_background_priority
+    if not background_priority:
+        background.NICE_STEPS = 0  # lower_this_thread() then leaves every thread as it is
+    res = run(args.images, args.model, side=args.side, gil_switch_s=args.gil_switch)
     res["gil_switch_s"] = sys.getswitchinterval()
+    res["background_priority"] = background_priority
     stacks = res.pop("caught_stacks")
     print(json.dumps(res, indent=1))
     for item in stacks:

@@ -34,6 +34,7 @@ from ..heatmap_render import write_overlay
 from ..imaging import ImageError, decode_image
 from ..inspector import Inspection, Inspector
 from ..report import ReportWriter
+from .background import lower_this_thread
 
 
 class ScoringThread(QThread):
@@ -90,6 +91,7 @@ class ScoringThread(QThread):
         return len(self._rows)
 
     def run(self) -> None:
+        lower_this_thread()  # and the decode threads it starts: the GUI thread keeps a core
         self.started_at = time.perf_counter()
         try:
             self.files = batch.find_images(self.paths, self.recursive)
@@ -167,6 +169,7 @@ class ExportThread(QThread):
         self.done, self.total = done, total
 
     def run(self) -> None:
+        lower_this_thread()
         try:
             self.result = self._job(self._report, self._stop.is_set)
         except Exception as exc:  # e.g. a read-only folder: said in words, never a crash
@@ -272,6 +275,7 @@ class ThumbnailLoader(QObject):
         return self._pool.waitForDone(msecs)
 
     def _drain(self) -> None:
+        lower_this_thread()
         while True:
             with self._lock:
                 if not self._queue:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QThread, Signal
 
+from fabricscope.gui.background import lower_this_thread
 from fabricscope.inspector import Inspection, Inspector, ModelError
 from fabricscope.sources import LatestFrame
 
@@ -65,6 +66,7 @@ class InferenceWorker(QThread):
         self.wait(5000)
 
     def run(self) -> None:
+        lower_this_thread()  # under load the GUI thread paints first; stale frames are dropped anyway
         while not self._stop.is_set():
             if not self._painted.wait(0.1):
                 continue
@@ -95,6 +97,7 @@ class ModelLoader(QThread):
         self.path, self.provider, self.reason, self.threads = Path(path), provider, reason, threads
 
     def run(self) -> None:
+        lower_this_thread()  # ONNX Runtime's threads, made with the session, inherit this priority
         try:
             inspector = Inspector(self.path, provider=self.provider, threads=self.threads)
         except ModelError as exc:
