@@ -248,7 +248,14 @@ def test_sigkill_then_resume_scores_every_image_exactly_once(
 
 def test_ctrl_c_finishes_a_json_report_and_exits_130(toy_model: Path, slow_folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "r.json"
-    proc = subprocess.Popen(_score_cmd(toy_model, slow_folder, out), stderr=subprocess.PIPE, env=SUBPROCESS_ENV)
+    proc = subprocess.Popen(
+        _score_cmd(toy_model, slow_folder, out),
+        stderr=subprocess.PIPE,
+        env=SUBPROCESS_ENV,
+        # A shell's background job (`make test &`) starts with SIGINT ignored, and Python keeps an
+        # ignored SIGINT ignored: give the run Ctrl-C as a terminal would.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     _wait_for_rows(report.sidecar_path(out), proc, 10)
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == 130

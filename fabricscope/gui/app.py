@@ -19,8 +19,9 @@ def share_the_gil() -> None:
     Every paint calls back into Python (the table's ``data()``, pyqtgraph items) and
     each call-back must take the GIL. While a batch runs, the decoding and scoring
     threads hold it in 5 ms slices; a repaint that waits for it a few dozen times
-    stalls the window for 100-250 ms. Measured with ``benchmarks/bench_gui_stalls.py``
-    (2,000 small images): GUI-thread gaps over 50 ms fell from 7-15 to 2-4 per run.
+    stalls the window. Measured with ``benchmarks/bench_gui_stalls.py`` (2,000 small
+    PNGs, 5 runs each): GUI-thread gap p99 124 -> 88 ms; the larger part of the stalls
+    was CPU, not the GIL (see :mod:`fabricscope.gui.background`).
     """
     sys.setswitchinterval(GIL_SWITCH_S)
 
