@@ -45,7 +45,7 @@ class HeadHistogram(QWidget):
         self.spin.setValue(head.threshold)
         self.spin.setKeyboardTracking(False)  # typing "0.35" judges once, not at "0.3" then "0.35"
         self.spin.setToolTip(f"{head.name}: flag an image when P({head.labels[1]}) is at least this")
-        self.count_label = steady_label(min_chars=22)
+        self.count_label = steady_label(min_chars=10)
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(QLabel(f"<b>{head.title or head.name.capitalize()}</b> ({head.pooling} pooling)"))

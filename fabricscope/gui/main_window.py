@@ -27,8 +27,8 @@ class MainWindow(QMainWindow):
         self.add_tab(self.live, "Live")
         self._add_batch_tab()
 
-        self.provider_label = steady_label(min_chars=40)
-        self.perf_label = steady_label(min_chars=40)
+        self.provider_label = steady_label(min_chars=20)
+        self.perf_label = steady_label(min_chars=20)
         for w in (self.provider_label, self.perf_label):
             self.statusBar().addPermanentWidget(w)
         self.live.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
