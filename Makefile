@@ -3,6 +3,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
+# `make test EXTRAS=cpu,dev,cluster` leaves out torch (its tests then skip); see README.
+EXTRAS ?= cpu,dev,cluster,train
 
 .PHONY: setup run test lint bench model clean
 
@@ -10,7 +12,7 @@ $(STAMP): pyproject.toml
 	@command -v apt-get >/dev/null && [ "$$(id -u)" = "0" ] && bash scripts/install-system-deps.sh || true
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[cpu,dev,cluster,train]'
+	$(PY) -m pip install -q -e '.[$(EXTRAS)]'
 	@touch $@
 
 setup: $(STAMP)
