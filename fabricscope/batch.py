@@ -348,6 +348,19 @@ class Progress:
     elapsed_s: float
 
 
+def duration_text(seconds: float | None, compact: bool = False) -> str:
+    """'45 s', '3 min 05 s', '1 h 02 min' (compact, for a terminal line: '45s', '3m05s', '1h02m'); '--' unknown."""
+    if seconds is None:
+        return "--"
+    s = round(seconds)
+    h, m, sec, gap = ("h", "m", "s", "") if compact else (" h", " min", " s", " ")
+    if s >= 3600:
+        return f"{s // 3600}{h}{gap}{s % 3600 // 60:02d}{m}"
+    if s >= 60:
+        return f"{s // 60}{m}{gap}{s % 60:02d}{sec}"
+    return f"{s}{sec}"
+
+
 MAX_ERRORS_KEPT = 1000
 
 

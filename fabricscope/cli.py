@@ -178,15 +178,6 @@ def _open_inspector(args: argparse.Namespace) -> Inspector:
     return inspector
 
 
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "--"
-    seconds = round(seconds)
-    if seconds >= 3600:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
-
-
 class ProgressPrinter:
     """A bar redrawn in place on a terminal; otherwise a plain line every ``every`` images."""
 
@@ -199,7 +190,7 @@ class ProgressPrinter:
         self._drawn = False
 
     def __call__(self, p: batch.Progress) -> None:
-        text = f"{p.done}/{p.total} images  {p.images_per_s:.1f}/s  ETA {_duration(p.eta_s)}"
+        text = f"{p.done}/{p.total} images  {p.images_per_s:.1f}/s  ETA {batch.duration_text(p.eta_s, compact=True)}"
         if self.tty:
             now = time.monotonic()
             if now - self._last_draw < 0.1 and p.done < p.total:

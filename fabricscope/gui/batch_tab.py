@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..batch import duration_text
 from ..contract import ModelSpec
 from ..imaging import decode_image
 from ..inspector import Inspector
@@ -52,18 +53,6 @@ TICK_MS = 100
 SUMMARY_EVERY_S = 0.5
 RESORT_EVERY_S = 1.0
 THUMB_SIDE = 40
-
-
-def duration_text(seconds: float | None) -> str:
-    """'45 s', '3 min 05 s', '1 h 02 min'; '--' when unknown."""
-    if seconds is None:
-        return "--"
-    s = round(seconds)
-    if s >= 3600:
-        return f"{s // 3600} h {s % 3600 // 60:02d} min"
-    if s >= 60:
-        return f"{s // 60} min {s % 60:02d} s"
-    return f"{s} s"
 
 
 class _DecodeJob(QRunnable):
