@@ -34,7 +34,6 @@ from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, Qt
 from PySide6.QtWidgets import QApplication, QLabel
 
 ROOT = Path(__file__).resolve().parent.parent
-background_priority = True
 SHIPPED = ROOT / "models" / "fabric_inspector.onnx"
 
 
@@ -71,8 +70,7 @@ def load_like_the_app(model: Path) -> Inspector:
     got: list[Inspector] = []
 
     def load() -> None:
-        if background_priority:
-            lower_this_thread()
+        lower_this_thread()
         got.append(Inspector(model, provider="cpu"))
 
     t = threading.Thread(target=load)
@@ -129,13 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-background-priority", action="store_true", help="background threads at the GUI's priority")
     ap.add_argument("--gil-switch", type=float, help="seconds; default: what the app sets (gui.app.GIL_SWITCH_S)")
     args = ap.parse_args(argv)
-    global background_priority
-    background_priority = not args.no_background_priority
-    if not background_priority:
+    if args.no_background_priority:
         background.NICE_STEPS = 0  # lower_this_thread() then leaves every thread as it is
     res = run(args.images, args.model, side=args.side, gil_switch_s=args.gil_switch)
     res["gil_switch_s"] = sys.getswitchinterval()
-    res["background_priority"] = background_priority
+    res["background_priority"] = background.NICE_STEPS > 0
     stacks = res.pop("caught_stacks")
     print(json.dumps(res, indent=1))
     for item in stacks:

@@ -1,4 +1,4 @@
-"""Labels whose changing text never re-lays out the window.
+"""Labels whose changing text never reflows the rows around them.
 
 When a label's text changes width (a count, a rate, a file name), Qt asks its
 parents for a new layout; with pyqtgraph plots in the window every pass
