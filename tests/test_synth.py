@@ -53,6 +53,55 @@ def test_hole_shows_background_not_cloth():
     assert np.abs(inside - ring).max() > 10
 
 
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    return rgb.astype(float) @ np.array([0.299, 0.587, 0.114])
+
+
+def test_every_hole_is_open_and_stands_out_from_the_cloth_around_it():
+    """A hole the shade of its surroundings, or closed by loose threads, is invisible: not a label."""
+    steps = []
+    for seed in range(40):
+        s = generate(seed, hole=True)
+        assert s.hole_mask.sum() >= 8  # the smallest: a short thin tear, ~3 x 3.5 px
+        grown = s.hole_mask.copy()
+        for _ in range(6):  # a band of cloth 3-6 px around the holes, past the shadow rim
+            grown |= np.roll(grown, 1, 0) | np.roll(grown, -1, 0) | np.roll(grown, 1, 1) | np.roll(grown, -1, 1)
+            if _ == 2:
+                near = grown.copy()
+        band = grown & ~near
+        steps.append(abs(_luma(s.image[s.hole_mask]).mean() - _luma(s.image[band]).mean()))
+    # camera gain, gamma and lighting shrink the rendered 0.25 step; a 10-level median keeps it visible
+    assert np.median(steps) > 25 and min(steps) > 8
+
+
+def test_print_dot_keeps_the_weave_a_hole_does_not():
+    """Dark print dots (labelled intact) carry the thread texture; a hole shows a smooth table."""
+    from fabricscope.synth.generator import _make_scene, _render_cloth
+
+    def texture(lum: np.ndarray) -> float:  # mean pixel-to-pixel change, 0..1 units, before the camera
+        return float(np.abs(np.diff(lum, axis=1)).mean())
+
+    dots, holes = [], []
+    for seed in range(300):
+        scene = _make_scene(np.random.default_rng(seed), 224, 224, True, False)
+        if scene.dot is None:
+            continue
+        cloth, mask = _render_cloth(np.random.default_rng(1), scene, 224, 224)
+        lum = _luma(cloth)
+        cy, cx, r, _ = scene.dot
+        y0, y1, x0, x1 = int(cy - 0.4 * r), int(cy + 0.4 * r) + 1, int(cx - 0.4 * r), int(cx + 0.4 * r) + 1
+        if y1 - y0 >= 3 and x1 - x0 >= 3:
+            dots.append(texture(lum[y0:y1, x0:x1]))
+        ys, xs = np.nonzero(mask)
+        hy, hx = int(np.median(ys)), int(np.median(xs))
+        if mask[hy - 2 : hy + 3, hx - 2 : hx + 3].all():
+            holes.append(texture(lum[hy - 2 : hy + 3, hx - 2 : hx + 3]))
+    assert len(dots) >= 10 and len(holes) >= 5
+    # 0.008 ~ two grey levels: nine in ten dots show their threads through the dye (dots of value
+    # 0.04-0.25 used to fall below); the table behind a hole is smooth at the pixel scale
+    assert np.percentile(dots, 10) > 0.008 > 4 * np.median(holes)
+
+
 def test_render_strip():
     img, mask = render_strip(5, 160, 900)
     assert img.shape == (900, 160, 3) and img.dtype == np.uint8

@@ -27,6 +27,8 @@ _PLAIN = np.array([[(i + j) % 2 == 0 for j in range(2)] for i in range(2)])
 _BASKET = np.array([[((i // 2) + (j // 2)) % 2 == 0 for j in range(4)] for i in range(4)])
 
 _TABLE = 512  # size of the per-thread random tables
+MIN_OPEN_PX = 12.0  # a hole shows at least this many background pixels (at 224 px)
+MIN_CONTRAST = 0.25  # luminance step between a hole and the cloth around it
 
 
 @dataclass
@@ -486,6 +488,22 @@ def _background(rng: np.random.Generator, h: int, w: int, fabric_lum: float) -> 
     return col[None, None, :] * tex[..., None]
 
 
+def _contrasting(behind: np.ndarray, cloth: np.ndarray) -> np.ndarray:
+    """What shows through one hole (K x 3), made to differ from the cloth around it (M x 3) by at
+    least MIN_CONTRAST in luminance. Inspection tables back the cloth with a contrasting surface for
+    this reason; a hole the same shade as the threads around it is invisible to camera and eye alike,
+    and labelling it "hole" would only teach the model noise."""
+    if len(behind) == 0 or len(cloth) == 0:
+        return behind
+    weights = np.array([0.299, 0.587, 0.114], np.float32)
+    lum_cloth = float(cloth.reshape(-1, 3).mean(0) @ weights)
+    lum_behind = float(behind.mean(0) @ weights)
+    if abs(lum_behind - lum_cloth) >= MIN_CONTRAST:
+        return behind
+    target = lum_cloth - 0.35 if lum_cloth > 0.45 else lum_cloth + 0.4
+    return np.clip(behind * (max(target, 0.02) / max(lum_behind, 0.02)), 0.0, 1.0)
+
+
 # --------------------------------------------------------------------------- scene
 
 
@@ -539,7 +557,8 @@ def _make_scene(rng: np.random.Generator, h: int, w: int, hole: bool, wrinkled: 
             rng.uniform(0.1, 0.9) * h,
             rng.uniform(0.1, 0.9) * w,
             float(np.exp(rng.uniform(np.log(0.01), np.log(0.07))) * min(h, w)),
-            _ops.hsv_to_rgb(rng.random(), rng.uniform(0, 0.6), rng.uniform(0.04, 0.25)),
+            # printed dye, not a void: dark, but never so dark that the weave under it disappears
+            _ops.hsv_to_rgb(rng.random(), rng.uniform(0, 0.6), rng.uniform(0.1, 0.35)),
         )
         tags.append("dot")
     holes: list[Hole] = []
@@ -606,7 +625,9 @@ def _render_cloth(
     if scene.dot is not None:
         cy, cx, r, col = scene.dot
         d2 = ((ys - cy) ** 2 + (xs - cx) ** 2) / (r * r)
-        alpha = np.clip((1.0 - d2) * 3.0, 0.0, 1.0)[..., None]
+        # dye wicks along the threads: the dot's edge follows the weave's relief, and the thread
+        # shading still multiplies the dot below (what tells a print from a hole showing a dark table)
+        alpha = np.clip((1.0 - d2) * 3.0 + 1.5 * (shade - shade.mean()), 0.0, 1.0)[..., None]
         colour = colour * (1 - alpha) + col * alpha
     # fibre fuzz and mottling
     if spec.fuzz > 0:
@@ -643,11 +664,14 @@ def _render_cloth(
             px = np.arange(x0, x1, dtype=np.float32)[None, :]
             inside, rim = _hole_shape(hole, py, px)
             if hole.threads:
-                inside &= ~_thread_mask(hole, py, px)
+                crossed = inside & ~_thread_mask(hole, py, px)
+                # loose threads may cross a hole but not close it: a hole must stay open to count as one
+                if crossed.sum() >= max(MIN_OPEN_PX * s * s, 0.5 * inside.sum()):
+                    inside = crossed
             patch = cloth[y0:y1, x0:x1]
             ring = rim & ~inside
             patch[ring] *= hole.rim_dark
-            patch[inside] = bg[y0:y1, x0:x1][inside]
+            patch[inside] = _contrasting(bg[y0:y1, x0:x1][inside], patch[~rim])
             mask[y0:y1, x0:x1] |= inside
     return cloth, mask
 
