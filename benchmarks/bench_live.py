@@ -68,12 +68,12 @@ def pct(values: list[float], q: float) -> float:
 def run(minutes: float, model: Path | None, warmup: float = 6.0) -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import pyqtgraph as pg
-    from PySide6.QtCore import QCoreApplication, QEventLoop
     from PySide6.QtWidgets import QApplication
 
     from fabricscope.gui.app import share_the_gil
     from fabricscope.gui.main_window import MainWindow
     from fabricscope.gui.settings import open_settings
+    from fabricscope.gui.stall_watch import StallWatch, run_event_loop
 
     share_the_gil()  # as the app does
     tmp = Path(tempfile.mkdtemp(prefix="bench_live_"))
@@ -85,18 +85,11 @@ def run(minutes: float, model: Path | None, warmup: float = 6.0) -> dict:
     window.show()
     live = window.live
 
-    def spin(seconds: float) -> None:
-        end = time.perf_counter() + seconds
-        while time.perf_counter() < end:
-            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-
-    spin(warmup)  # model load, demo strip rendering, first frames
+    run_event_loop(warmup)  # model load, demo strip rendering, first frames
     if live.inspector is None:
         raise RuntimeError(f"model did not load: {live.last_error}")
     live.latency_log = []
     # responsiveness: a 5 ms GUI-thread heartbeat; late beats are how long the GUI thread stalled
-    from fabricscope.gui.stall_watch import StallWatch
-
     watch = StallWatch(beat_ms=5, catch_ms=40)
     watch.start()
     painted0, dropped0, received0 = live.feed.frames_painted, live.slot.dropped, live.slot.received
@@ -106,7 +99,7 @@ def run(minutes: float, model: Path | None, warmup: float = 6.0) -> dict:
     duration = minutes * 60
     while (now := time.perf_counter()) - start < duration:
         rss.append((now - start, rss_mib()))
-        spin(5.0)
+        run_event_loop(5.0)
     elapsed = time.perf_counter() - start
     stalls = watch.stop()
     log = live.latency_log

@@ -8,6 +8,9 @@ has been silent for ``catch_ms`` it takes the GUI thread's Python stack
 
 Used by ``benchmarks/bench_gui_stalls.py`` and the live-view benchmark; set
 ``FABRICSCOPE_STALL_LOG_MS`` to have the app print stalls longer than that.
+Benchmarks drive Qt with :func:`run_event_loop`, which sleeps in the OS between
+events as ``app.exec()`` does: a ``processEvents`` polling loop keeps one core
+busy and so inflates the very stalls it measures.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ import threading
 import time
 import traceback
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QEventLoop, QObject, QTimer
 
 
 @dataclass
@@ -125,3 +129,15 @@ class StallWatch(QObject):
             self._caught_for = last
             lines = traceback.format_stack(frame, limit=6)
             self._stacks["".join(lines[-4:])] += 1
+
+
+def run_event_loop(seconds: float, until: Callable[[], bool] | None = None, poll_ms: int = 20) -> None:
+    """Run the Qt event loop for ``seconds``, or until ``until()`` is true (checked every ``poll_ms``)."""
+    loop = QEventLoop()
+    QTimer.singleShot(max(0, round(seconds * 1000)), loop.quit)
+    check = QTimer()
+    if until is not None:
+        check.timeout.connect(lambda: until() and loop.quit())
+        check.start(poll_ms)
+    loop.exec()
+    check.stop()

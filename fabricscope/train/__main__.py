@@ -41,13 +41,16 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--minutes", type=float, default=45.0, help="wall-clock budget of the training loop")
     ap.add_argument("--steps", type=int, default=20000, help="most optimisation steps")
     ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--optimizer", choices=("sgd", "adamw"), default="sgd", help="sgd: Nesterov momentum 0.9")
+    ap.add_argument("--lr", type=float, help="peak learning rate (default: 0.1 for sgd, 1e-3 for adamw)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--swap-pooling", action="store_true", help="hole head avg, wrinkle head max (study arm)")
     ap.add_argument("--no-eval", action="store_true", help="skip the held-out evaluation")
     ap.add_argument("--quick", action="store_true", help="tiny smoke run (seconds)")
     args = ap.parse_args(argv)
+    if args.lr is None:
+        args.lr = 0.1 if args.optimizer == "sgd" else 1e-3
     if args.quick:
         args.n_train, args.n_val, args.n_test, args.n_shift = 64, 48, 48, 2
         args.minutes, args.steps, args.batch = 0.5, 3, 16
@@ -73,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         max_steps=args.steps,
         batch=args.batch,
         lr=args.lr,
+        optimizer=args.optimizer,
         seed=args.seed,
         threads=args.threads,
     )
@@ -119,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         "training": {
             "steps": tl.steps,
             "batch": args.batch,
+            "optimizer": f"{args.optimizer}, peak lr {args.lr:g}, warm-up then cosine",
             "images_seen": tl.images_seen,
             "train_minutes": round(tl.seconds / 60, 1),
             "data_minutes": round(t_data / 60, 1),

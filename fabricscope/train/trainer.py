@@ -21,6 +21,7 @@ class TrainConfig:
     max_steps: int = 4000
     batch: int = 64
     lr: float = 1e-3
+    optimizer: str = "adamw"  # or "sgd" (Nesterov momentum 0.9)
     weight_decay: float = 5e-4
     warmup: int = 100
     cell_weight: float = 1.0
@@ -109,10 +110,13 @@ def train(net: FabricNet, data: Arrays, cfg: TrainConfig, log: bool = True) -> T
     decay, no_decay = [], []
     for p in params:
         (decay if p.ndim > 1 else no_decay).append(p)
-    opt = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=cfg.lr,
-    )
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    if cfg.optimizer == "sgd":
+        opt: torch.optim.Optimizer = torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9, nesterov=True)
+    elif cfg.optimizer == "adamw":
+        opt = torch.optim.AdamW(groups, lr=cfg.lr)
+    else:
+        raise ValueError(f"unknown optimizer {cfg.optimizer!r}")
     budget = cfg.minutes * 60.0
     n = len(data)
     order = rng.permutation(n)
