@@ -30,7 +30,7 @@ from fabricscope.gui.background import lower_this_thread
 from fabricscope.inspector import Inspector
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication, QLabel
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +82,7 @@ def load_like_the_app(model: Path) -> Inspector:
 def run(n_images: int, model: Path, side: int = 64, gil_switch_s: float | None = None) -> dict:
     from fabricscope.gui.app import apply_theme, share_the_gil
     from fabricscope.gui.batch_tab import BatchTab
-    from fabricscope.gui.stall_watch import StallWatch
+    from fabricscope.gui.stall_watch import StallWatch, run_event_loop
 
     app = QApplication.instance() or QApplication([])
     apply_theme(app)
@@ -102,11 +102,7 @@ def run(n_images: int, model: Path, side: int = 64, gil_switch_s: float | None =
     watch.start()
     t0 = time.perf_counter()
     tab.start([folder], recursive=False, batch_size=32)
-    while tab.running or len(tab.model.results) < n_images:
-        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
-        time.sleep(0.001)
-        if time.perf_counter() - t0 > 600:
-            break
+    run_event_loop(600, until=lambda: not tab.running and len(tab.model.results) >= n_images)
     wall = time.perf_counter() - t0
     report = watch.stop()
     app.removeEventFilter(resizes)
