@@ -42,6 +42,23 @@ def test_tiny_train_and_export(tmp_path):
         np.testing.assert_allclose(g, r, atol=1e-4, rtol=1e-3)
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "adamw"])
+def test_both_optimizers_train_and_a_failed_run_leaves_no_training_hook(optimizer):
+    from fabricscope.train import data as D
+    from fabricscope.train.model import FabricNet
+    from fabricscope.train.trainer import TrainConfig, train
+
+    arrays = D.build(4, D.TRAIN_SEED0, workers=1)
+    net = FabricNet(stages=((8, 0), (8, 0), (16, 0), (16, 0), (16, 0)))
+    before = [p.detach().clone() for p in net.parameters()]
+    train(net, arrays, TrainConfig(max_steps=1, batch=4, optimizer=optimizer, threads=1), log=False)
+    assert any(not torch.equal(a, b) for a, b in zip(before, net.parameters(), strict=True))
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        train(net, arrays, TrainConfig(max_steps=1, batch=4, optimizer="lbfgs", threads=1), log=False)
+    assert not any(m._forward_hooks for m in net.modules())  # the deep-supervision hook is gone
+    assert not net.training
+
+
 def test_geometry_of_shipped_architecture():
     from fabricscope.train.model import FabricNet
 

@@ -105,71 +105,73 @@ def train(net: FabricNet, data: Arrays, cfg: TrainConfig, log: bool = True) -> T
     gen = torch.Generator().manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     fine = FineHoleHead(net) if cfg.fine_weight > 0 and "hole" in net.heads else None
-    init_hole_prior(net, cfg.hole_prior)
-    params = list(net.parameters()) + (list(fine.parameters()) if fine is not None else [])
-    decay, no_decay = [], []
-    for p in params:
-        (decay if p.ndim > 1 else no_decay).append(p)
-    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    if cfg.optimizer == "sgd":
-        opt: torch.optim.Optimizer = torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9, nesterov=True)
-    elif cfg.optimizer == "adamw":
-        opt = torch.optim.AdamW(groups, lr=cfg.lr)
-    else:
-        raise ValueError(f"unknown optimizer {cfg.optimizer!r}")
-    budget = cfg.minutes * 60.0
-    n = len(data)
-    order = rng.permutation(n)
-    pos = 0
-    tl = TrainLog()
-    t0 = time.time()
-    net.to(memory_format=torch.channels_last)  # matches the batches from data.augment: ~2x faster on CPU
-    net.train()
-    running: dict[str, float] = {}
-    step = 0
-    while True:
-        progress = max(step / cfg.max_steps, (time.time() - t0) / budget)
-        if progress >= 1.0:
-            break
-        lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup) * 0.5 * (1.0 + math.cos(math.pi * progress))
-        for g in opt.param_groups:
-            g["lr"] = lr
-        if pos + cfg.batch > n:
-            order = rng.permutation(n)
-            pos = 0
-        idx = np.sort(order[pos : pos + cfg.batch])
-        pos += cfg.batch
-        b = augment(data.images[idx], data.masks[idx], data.has_hole[idx], data.wrinkled[idx], gen)
-        maps = net(b.x)
-        parts = losses(net, maps, b.hole, b.wrinkle, b.cells)
+    try:
+        init_hole_prior(net, cfg.hole_prior)
+        params = list(net.parameters()) + (list(fine.parameters()) if fine is not None else [])
+        decay, no_decay = [], []
+        for p in params:
+            (decay if p.ndim > 1 else no_decay).append(p)
+        groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+        if cfg.optimizer == "sgd":
+            opt: torch.optim.Optimizer = torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9, nesterov=True)
+        elif cfg.optimizer == "adamw":
+            opt = torch.optim.AdamW(groups, lr=cfg.lr)
+        else:
+            raise ValueError(f"unknown optimizer {cfg.optimizer!r}")
+        budget = cfg.minutes * 60.0
+        n = len(data)
+        order = rng.permutation(n)
+        pos = 0
+        tl = TrainLog()
+        t0 = time.time()
+        net.to(memory_format=torch.channels_last)  # matches the batches from data.augment: ~2x faster on CPU
+        net.train()
+        running: dict[str, float] = {}
+        step = 0
+        while True:
+            progress = max(step / cfg.max_steps, (time.time() - t0) / budget)
+            if progress >= 1.0:
+                break
+            lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup) * 0.5 * (1.0 + math.cos(math.pi * progress))
+            for g in opt.param_groups:
+                g["lr"] = lr
+            if pos + cfg.batch > n:
+                order = rng.permutation(n)
+                pos = 0
+            idx = np.sort(order[pos : pos + cfg.batch])
+            pos += cfg.batch
+            b = augment(data.images[idx], data.masks[idx], data.has_hole[idx], data.wrinkled[idx], gen)
+            maps = net(b.x)
+            parts = losses(net, maps, b.hole, b.wrinkle, b.cells)
+            if fine is not None:
+                parts["fine"] = fine.loss(b.fine)
+            loss = (
+                parts["hole"]
+                + parts["wrinkle"]
+                + cfg.cell_weight * parts.get("cells", 0.0)
+                + cfg.fine_weight * parts.get("fine", 0.0)
+            )
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 2.0)
+            opt.step()
+            step += 1
+            for k, v in parts.items():
+                val = float(v.detach())
+                running[k] = running[k] * 0.95 + val * 0.05 if k in running else val
+            if log and (step % cfg.log_every == 0 or step == 1):
+                el = time.time() - t0
+                msg = " ".join(f"{k}={v:.3f}" for k, v in running.items())
+                print(f"step {step} {el / 60:.1f} min lr={lr:.2e} {msg}", flush=True)
+                tl.history.append({"step": step, "minutes": el / 60, "lr": lr, **running})
+        tl.steps = step
+        tl.seconds = time.time() - t0
+        tl.images_seen = step * cfg.batch
+    finally:  # also when training raises: the hook must not outlive the run
         if fine is not None:
-            parts["fine"] = fine.loss(b.fine)
-        loss = (
-            parts["hole"]
-            + parts["wrinkle"]
-            + cfg.cell_weight * parts.get("cells", 0.0)
-            + cfg.fine_weight * parts.get("fine", 0.0)
-        )
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 2.0)
-        opt.step()
-        step += 1
-        for k, v in parts.items():
-            val = float(v.detach())
-            running[k] = running[k] * 0.95 + val * 0.05 if k in running else val
-        if log and (step % cfg.log_every == 0 or step == 1):
-            el = time.time() - t0
-            msg = " ".join(f"{k}={v:.3f}" for k, v in running.items())
-            print(f"step {step} {el / 60:.1f} min lr={lr:.2e} {msg}", flush=True)
-            tl.history.append({"step": step, "minutes": el / 60, "lr": lr, **running})
-    tl.steps = step
-    tl.seconds = time.time() - t0
-    tl.images_seen = step * cfg.batch
-    if fine is not None:
-        fine.detach()
-    net.to(memory_format=torch.contiguous_format)
-    net.eval()
+            fine.detach()
+        net.to(memory_format=torch.contiguous_format)
+        net.eval()
     return tl
 
 
