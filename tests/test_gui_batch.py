@@ -326,3 +326,28 @@ def test_export_to_an_unwritable_place_says_so(qtbot, tab: BatchTab, folder: Pat
     assert warned and "does not exist" in warned[0]
     assert tab.status.text().startswith("Export failed")
     assert tab.export_table_button.isEnabled()  # the table is still there to export elsewhere
+
+
+def test_histogram_count_axis_grows_in_steps_not_with_every_row(qtbot) -> None:
+    """Re-ranging an axis redraws its tick text (tens of ms on the GUI thread): the count axis
+    changes only when the tallest bar passes 5, 10, 20, 50, ...; the bars show the exact counts."""
+    from fabricscope.contract import HeadSpec
+    from fabricscope.gui.batch_summary import HeadHistogram, axis_top
+
+    assert [axis_top(n) for n in (0, 5, 6, 11, 21, 51, 101, 2001)] == [5, 5, 10, 20, 50, 100, 200, 5000]
+    spec = HeadSpec(name="hole", pooling="max", labels=("intact", "hole"), map_output="hole_map",
+                    prob_output="hole_prob", threshold=0.5)
+    h = HeadHistogram(spec)
+    qtbot.addWidget(h)
+    ranges = set()
+    rng = np.random.default_rng(0)
+    probs = np.zeros(0)
+    for _ in range(60):  # rows streaming in: 60 summary redraws
+        probs = np.concatenate([probs, rng.random(25)])
+        h.update_counts(probs, 0)
+        ranges.add(round(h.plot.getViewBox().viewRange()[1][1]))
+    tallest = int(np.histogram(probs, bins=20, range=(0, 1))[0].max())
+    assert len(ranges) <= 5  # 5, 10, 20, 50, 100 at most (~75 per bin); auto-ranging gave one per redraw
+    assert max(ranges) >= tallest
+    heights = h.bars.opts["height"]
+    assert np.array_equal(heights, np.histogram(probs, bins=20, range=(0, 1))[0].astype(float))

@@ -24,6 +24,14 @@ _FINE_BRUSH = pg.mkBrush(70, 150, 95)
 _FLAG_BRUSH = pg.mkBrush(210, 70, 60)
 
 
+def axis_top(count: int) -> int:
+    """The smallest of 5, 10, 20, 50, 100, 200, ... that is at least ``count``."""
+    top = 5
+    while top < count:
+        top = top * 2 if str(top)[0] in "15" else top * 5 // 2
+    return top
+
+
 def histogram(probs: np.ndarray) -> np.ndarray:
     """Counts of ``probs`` (NaN ignored) in :data:`BINS` equal bins over 0..1."""
     values = probs[~np.isnan(probs)]
@@ -62,6 +70,11 @@ class HeadHistogram(QWidget):
         self.plot.setXRange(0.0, 1.0, padding=0.02)
         self.plot.setLabel("bottom", f"P({head.labels[1]})")
         self.plot.setLabel("left", "images")
+        # The count axis grows in 1-2-5 steps, not with every new row: re-ranging re-lays out the
+        # axis and its tick text, which cost the GUI thread tens of ms per redraw while rows stream in.
+        self.plot.enableAutoRange(y=False)
+        self._top = axis_top(0)
+        self.plot.setYRange(0, self._top, padding=0.02)
         self.bars = pg.BarGraphItem(x0=_EDGES[:-1], x1=_EDGES[1:], height=np.zeros(BINS), brushes=self._brushes())
         self.plot.addItem(self.bars)
         self.line = pg.InfiniteLine(pos=head.threshold, angle=90, movable=True, pen=pg.mkPen(230, 230, 230, width=2))
@@ -107,7 +120,12 @@ class HeadHistogram(QWidget):
         self.spin.setValue(round(float(self.line.value()), 2))  # emits through _from_spin
 
     def update_counts(self, probs: np.ndarray, flagged: int) -> None:
-        self.bars.setOpts(height=histogram(probs).astype(float))
+        counts = histogram(probs)
+        top = axis_top(int(counts.max()) if len(counts) else 0)
+        if top != self._top:
+            self._top = top
+            self.plot.setYRange(0, top, padding=0.02)
+        self.bars.setOpts(height=counts.astype(float))
         self.count_label.setText(f"{flagged} flagged")
 
 
