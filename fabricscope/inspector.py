@@ -194,6 +194,7 @@ class Inspector:
 
     def __init__(self, model_path: str | Path = DEFAULT_MODEL, provider: str = "auto", threads: int | None = None):
         self.path = Path(model_path)
+        self.threads = threads
         self.session, self.provider_report = open_session(self.path, provider, threads)
         try:
             meta = self.session.get_modelmeta().custom_metadata_map

@@ -1,7 +1,9 @@
 """Background threads for the batch tab: scoring a folder, exporting, loading thumbnails.
 
 :class:`ScoringThread` runs the engine's own driver, :func:`batch.score_folder`
-(the same code as ``fabricscope score``), on a QThread. Rows are not sent one
+(the same code as ``fabricscope score``), in a child process
+(:mod:`fabricscope.score_process`: its own GIL, so the GUI thread never waits for it)
+and moves its rows into a deque from a QThread. Rows are not sent one
 signal each: the engine's ``on_row`` callback appends them to a deque and the
 GUI thread takes them in chunks from a timer (:meth:`ScoringThread.take_rows`),
 so 10,000 files cost the GUI a few dozen table inserts. Cancelling sets an
@@ -34,6 +36,8 @@ from ..heatmap_render import write_overlay
 from ..imaging import ImageError, decode_image
 from ..inspector import Inspection, Inspector
 from ..report import ReportWriter
+from ..score_process import ScoringJob, ScoringProcess
+from . import background
 from .background import lower_this_thread
 
 
@@ -99,20 +103,42 @@ class ScoringThread(QThread):
             if not self.files or self._stop.is_set():
                 self.summary = batch.Summary(total=len(self.files), stopped=self._stop.is_set())
                 return
-            self.summary = batch.score_folder(
-                self.inspector,
-                self.files,
+            job = ScoringJob(
+                model=self.inspector.path,
+                provider=self.inspector.provider_report.requested,
+                threads=self.inspector.threads,
+                files=self.files,
                 batch_size=self.batch_size,
                 workers=self.workers,
-                should_stop=self._stop.is_set,
-                on_row=self._rows.append,  # deque.append is thread-safe
-                on_progress=self._set_progress,
+                nice=background.NICE_STEPS,
             )
+            self._score_in_child(job)
         except Exception as exc:  # the engine turns bad files into rows; anything else is said in words
             self.failed.emit(f"scoring stopped: {type(exc).__name__}: {exc}")
 
-    def _set_progress(self, progress: batch.Progress) -> None:
-        self.progress = progress
+    def _score_in_child(self, job: ScoringJob) -> None:
+        """The engine runs in a child process (its own GIL: see fabricscope.score_process); this thread
+        only moves its messages into the deque the GUI thread drains."""
+        child = ScoringProcess(job)
+        cancelled = False
+        try:
+            for message in child.messages():
+                if self._stop.is_set() and not cancelled:
+                    child.cancel()
+                    cancelled = True
+                if message is None:
+                    continue
+                kind, payload = message
+                if kind == "row":
+                    self._rows.append(payload)  # deque.append is thread-safe
+                elif kind == "progress":
+                    self.progress = payload
+                elif kind == "done":
+                    self.summary = payload
+                elif kind == "failed":
+                    self.failed.emit(f"scoring stopped: {payload}")
+        finally:
+            child.close()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,99 @@
+"""Batch scoring in a child process: :func:`batch.score_folder` as it is, its rows sent back over a pipe.
+
+Why a process and not a thread: every Python thread of a process shares one GIL. Decoding and
+scoring threads hold it between their C calls, and a GUI thread that needs it to paint waits,
+worse when those threads run at a lower CPU priority and lose their core while holding it.
+Measured on 2 cores (``benchmarks/bench_gui_stalls.py``): the Batch tab's own work as rows
+arrive blocks the GUI thread at most 21-29 ms; two busy *processes* at nice +10 beside it change
+nothing (26-29 ms); two busy Python *threads* at nice +10 in the same process block it 380-400 ms.
+A child process has its own interpreter and GIL. No Qt here: the engine's rules apply.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from fabricscope import batch
+from fabricscope.inspector import Inspector
+
+
+@dataclass(frozen=True)
+class ScoringJob:
+    model: Path
+    provider: str
+    threads: int | None
+    files: Sequence[Path]
+    batch_size: int = 16
+    workers: int = 2
+    decode_timeout_s: float = batch.DECODE_TIMEOUT_S
+    nice: int = 0  # how much lower the child runs than its parent (Unix)
+
+
+def _child(job: ScoringJob, conn: Connection, stop: Any) -> None:  # stop: a multiprocessing Event
+    """The child's whole life: open the model, score, send ("row" | "progress" | "done" | "failed", payload)."""
+    try:
+        if job.nice > 0 and hasattr(os, "nice"):
+            os.nice(job.nice)
+        inspector = Inspector(job.model, provider=job.provider, threads=job.threads)
+        summary = batch.score_folder(
+            inspector,
+            job.files,
+            batch_size=job.batch_size,
+            workers=job.workers,
+            decode_timeout_s=job.decode_timeout_s,
+            should_stop=stop.is_set,
+            on_row=lambda scored: conn.send(("row", scored)),
+            on_progress=lambda progress: conn.send(("progress", progress)),
+        )
+        conn.send(("done", summary))
+    except Exception as exc:  # said to the parent in words; the parent decides what the user sees
+        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+class ScoringProcess:
+    """Runs one :class:`ScoringJob` in a spawned child; read its messages with :meth:`messages`."""
+
+    def __init__(self, job: ScoringJob) -> None:
+        ctx = mp.get_context("spawn")  # never fork a process that runs Qt and ONNX Runtime threads
+        self._stop = ctx.Event()
+        self._recv, send = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(target=_child, args=(job, send, self._stop), name="fabricscope-scoring", daemon=True)
+        self._proc.start()
+        send.close()  # the child holds the only writing end: end of data means the child is gone
+
+    def cancel(self) -> None:
+        """Ask the child to stop before its next batch; rows scored so far still arrive."""
+        self._stop.set()
+
+    def messages(self, poll_s: float = 0.1) -> Iterator[tuple[str, Any] | None]:
+        """Messages in order; None every ``poll_s`` without one (to check for a cancel); ends when the
+        child has closed its end, with ("failed", ...) if it went without saying "done" or "failed"."""
+        while True:
+            if not self._recv.poll(poll_s):
+                yield None
+                continue
+            try:
+                kind, payload = self._recv.recv()
+            except EOFError:
+                self._proc.join(5)
+                yield ("failed", f"the scoring process ended unexpectedly (exit code {self._proc.exitcode})")
+                return
+            yield (kind, payload)
+            if kind in ("done", "failed"):
+                return
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Wait for the child to exit (after done/failed/cancel), killing it if it will not."""
+        self._proc.join(timeout_s)
+        if self._proc.is_alive():
+            self._proc.kill()
+            self._proc.join(timeout_s)
+        self._recv.close()
