@@ -32,14 +32,15 @@ class ScoringJob:
     batch_size: int = 16
     workers: int = 2
     decode_timeout_s: float = batch.DECODE_TIMEOUT_S
-    nice: int = 0  # how much lower the child runs than its parent (Unix)
+    nice: int = 0  # the child's niceness, at least (Unix); it may inherit a higher one from its thread
 
 
 def _child(job: ScoringJob, conn: Connection, stop: Any) -> None:  # stop: a multiprocessing Event
     """The child's whole life: open the model, score, send ("row" | "progress" | "done" | "failed", payload)."""
     try:
-        if job.nice > 0 and hasattr(os, "nice"):
-            os.nice(job.nice)
+        if job.nice > 0 and hasattr(os, "getpriority"):
+            now = os.getpriority(os.PRIO_PROCESS, 0)
+            os.setpriority(os.PRIO_PROCESS, 0, min(19, max(now, job.nice)))
         inspector = Inspector(job.model, provider=job.provider, threads=job.threads)
         summary = batch.score_folder(
             inspector,

@@ -71,12 +71,14 @@ def test_cancel_stops_before_the_next_batch_and_keeps_rows(toy_model: Path, fold
     assert [r.index for r in rows] == list(range(len(rows)))
 
 
-def test_a_child_that_dies_is_said_in_words(toy_model: Path, folder: Path) -> None:
+def test_a_child_runs_niced_and_one_that_dies_is_said_in_words(toy_model: Path, folder: Path) -> None:
     files = batch.find_images([folder], False) * 40  # long enough to be killed mid-run
-    child = ScoringProcess(ScoringJob(model=toy_model, provider="cpu", threads=1, files=files, batch_size=2))
+    child = ScoringProcess(ScoringJob(model=toy_model, provider="cpu", threads=1, files=files, batch_size=2, nice=7))
     messages = child.messages(poll_s=0.05)
     for message in messages:
         if message is not None and message[0] == "row":
+            if hasattr(os, "getpriority"):  # the child yields the CPU to the app
+                assert os.getpriority(os.PRIO_PROCESS, child._proc.pid) >= 7
             os.kill(child._proc.pid, signal.SIGKILL)
             break
     rest = [m for m in messages if m is not None]
