@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import pickle
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -49,14 +50,26 @@ def _child(job: ScoringJob, conn: Connection, stop: Any) -> None:  # stop: a mul
             workers=job.workers,
             decode_timeout_s=job.decode_timeout_s,
             should_stop=stop.is_set,
-            on_row=lambda scored: conn.send(("row", scored)),
-            on_progress=lambda progress: conn.send(("progress", progress)),
+            on_row=lambda scored: _send(conn, "row", scored),
+            on_progress=lambda progress: _send(conn, "progress", progress),
         )
-        conn.send(("done", summary))
+        _send(conn, "done", summary)
     except Exception as exc:  # said to the parent in words; the parent decides what the user sees
-        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+        _send(conn, "failed", f"{type(exc).__name__}: {exc}")
     finally:
         conn.close()
+
+
+KINDS = ("row", "progress", "done", "failed")
+
+
+def _send(conn: Connection, kind: str, payload: object) -> None:
+    conn.send_bytes(bytes([KINDS.index(kind)]) + pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def decode(data: bytes) -> Any:  # whatever the child sent
+    """The payload of a raw message (see :meth:`ScoringProcess.raw_messages`)."""
+    return pickle.loads(data[1:])
 
 
 class ScoringProcess:
@@ -74,22 +87,33 @@ class ScoringProcess:
         """Ask the child to stop before its next batch; rows scored so far still arrive."""
         self._stop.set()
 
-    def messages(self, poll_s: float = 0.1) -> Iterator[tuple[str, Any] | None]:
-        """Messages in order; None every ``poll_s`` without one (to check for a cancel); ends when the
-        child has closed its end, with ("failed", ...) if it went without saying "done" or "failed"."""
+    def raw_messages(self, poll_s: float = 0.1) -> Iterator[tuple[str, bytes] | None]:
+        """(kind, still-pickled message) in order; None every ``poll_s`` without one (to check for a
+        cancel); ends when the child has closed its end, with a "failed" message if it went without
+        saying "done" or "failed". Left pickled so that a reading thread keeps no Python objects
+        alive: objects piling up on a thread set off the garbage collector *there*, and a collection
+        off the GUI thread that finalises Qt objects can deadlock with it (seen in our tests).
+        Unpickle with :func:`decode` on the thread that uses them."""
         while True:
             if not self._recv.poll(poll_s):
                 yield None
                 continue
             try:
-                kind, payload = self._recv.recv()
+                data = self._recv.recv_bytes()
             except EOFError:
                 self._proc.join(5)
-                yield ("failed", f"the scoring process ended unexpectedly (exit code {self._proc.exitcode})")
+                note = f"the scoring process ended unexpectedly (exit code {self._proc.exitcode})"
+                yield ("failed", bytes([KINDS.index("failed")]) + pickle.dumps(note))
                 return
-            yield (kind, payload)
+            kind = KINDS[data[0]]
+            yield (kind, data)
             if kind in ("done", "failed"):
                 return
+
+    def messages(self, poll_s: float = 0.1) -> Iterator[tuple[str, Any] | None]:
+        """As :meth:`raw_messages`, unpickled."""
+        for message in self.raw_messages(poll_s):
+            yield None if message is None else (message[0], decode(message[1]))
 
     def close(self, timeout_s: float = 5.0) -> None:
         """Wait for the child to exit (after done/failed/cancel), killing it if it will not."""

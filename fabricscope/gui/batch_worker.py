@@ -36,7 +36,7 @@ from ..heatmap_render import write_overlay
 from ..imaging import ImageError, decode_image
 from ..inspector import Inspection, Inspector
 from ..report import ReportWriter
-from ..score_process import ScoringJob, ScoringProcess
+from ..score_process import ScoringJob, ScoringProcess, decode
 from . import background
 from .background import lower_this_thread
 
@@ -70,9 +70,9 @@ class ScoringThread(QThread):
         self.workers = workers
         self.files: list[Path] = []
         self.summary: batch.Summary | None = None
-        self.progress: batch.Progress | None = None
+        self._progress: bytes | None = None  # pickled batch.Progress (see progress)
         self.started_at = 0.0
-        self._rows: deque[batch.Scored] = deque()
+        self._rows: deque[bytes] = deque()  # pickled batch.Scored rows, oldest first
         self._stop = threading.Event()
 
     def cancel(self) -> None:
@@ -87,7 +87,7 @@ class ScoringThread(QThread):
         """Rows scored since the last call, oldest first (GUI thread)."""
         out: list[batch.Scored] = []
         while self._rows and (limit is None or len(out) < limit):
-            out.append(self._rows.popleft())
+            out.append(decode(self._rows.popleft()))
         return out
 
     @property
@@ -122,23 +122,29 @@ class ScoringThread(QThread):
         child = ScoringProcess(job)
         cancelled = False
         try:
-            for message in child.messages():
+            for message in child.raw_messages():
                 if self._stop.is_set() and not cancelled:
                     child.cancel()
                     cancelled = True
                 if message is None:
                     continue
-                kind, payload = message
+                kind, data = message
                 if kind == "row":
-                    self._rows.append(payload)  # deque.append is thread-safe
+                    self._rows.append(data)  # still pickled: unpickled on the GUI thread (take_rows)
                 elif kind == "progress":
-                    self.progress = payload
+                    self._progress = data
                 elif kind == "done":
-                    self.summary = payload
+                    self.summary = decode(data)
                 elif kind == "failed":
-                    self.failed.emit(f"scoring stopped: {payload}")
+                    self.failed.emit(f"scoring stopped: {decode(data)}")
         finally:
             child.close()
+
+    @property
+    def progress(self) -> batch.Progress | None:
+        """Where the run stands (unpickled here, on the caller's thread)."""
+        data = self._progress
+        return decode(data) if data is not None else None
 
 
 @dataclass(frozen=True)
