@@ -495,9 +495,8 @@ def _contrasting(behind: np.ndarray, cloth: np.ndarray) -> np.ndarray:
     and labelling it "hole" would only teach the model noise."""
     if len(behind) == 0 or len(cloth) == 0:
         return behind
-    weights = np.array([0.299, 0.587, 0.114], np.float32)
-    lum_cloth = float(cloth.reshape(-1, 3).mean(0) @ weights)
-    lum_behind = float(behind.mean(0) @ weights)
+    lum_cloth = _ops.luminance(cloth.reshape(-1, 3).mean(0))
+    lum_behind = _ops.luminance(behind.mean(0))
     if abs(lum_behind - lum_cloth) >= MIN_CONTRAST:
         return behind
     target = lum_cloth - 0.35 if lum_cloth > 0.45 else lum_cloth + 0.4
