@@ -3,9 +3,10 @@
 Why a process and not a thread: every Python thread of a process shares one GIL. Decoding and
 scoring threads hold it between their C calls, and a GUI thread that needs it to paint waits,
 worse when those threads run at a lower CPU priority and lose their core while holding it.
-Measured on 2 cores (``benchmarks/bench_gui_stalls.py``): the Batch tab's own work as rows
-arrive blocks the GUI thread at most 21-29 ms; two busy *processes* at nice +10 beside it change
-nothing (26-29 ms); two busy Python *threads* at nice +10 in the same process block it 380-400 ms.
+Measured on 2 cores (a one-off experiment replaying rows into the Batch tab at a real run's pace,
+see docs/RELIABILITY.md §6b): the tab's own work blocks the GUI thread at most 21-29 ms; two busy
+*processes* at nice +10 beside it change nothing (26-29 ms); two busy Python *threads* at nice +10
+in the same process block it 382-395 ms.
 A child process has its own interpreter and GIL. No Qt here: the engine's rules apply.
 """
 
@@ -63,8 +64,13 @@ def _child(job: ScoringJob, conn: Connection, stop: Any) -> None:  # stop: a mul
 KINDS = ("row", "progress", "done", "failed")
 
 
+def _encode(kind: str, payload: object) -> bytes:
+    """One message: a byte for its kind, then the pickled payload (see :func:`decode`)."""
+    return bytes([KINDS.index(kind)]) + pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def _send(conn: Connection, kind: str, payload: object) -> None:
-    conn.send_bytes(bytes([KINDS.index(kind)]) + pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+    conn.send_bytes(_encode(kind, payload))
 
 
 def decode(data: bytes) -> Any:  # whatever the child sent
@@ -103,7 +109,7 @@ class ScoringProcess:
             except EOFError:
                 self._proc.join(5)
                 note = f"the scoring process ended unexpectedly (exit code {self._proc.exitcode})"
-                yield ("failed", bytes([KINDS.index("failed")]) + pickle.dumps(note))
+                yield ("failed", _encode("failed", note))
                 return
             kind = KINDS[data[0]]
             yield (kind, data)

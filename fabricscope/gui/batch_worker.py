@@ -2,12 +2,12 @@
 
 :class:`ScoringThread` runs the engine's own driver, :func:`batch.score_folder`
 (the same code as ``fabricscope score``), in a child process
-(:mod:`fabricscope.score_process`: its own GIL, so the GUI thread never waits for it)
-and moves its rows into a deque from a QThread. Rows are not sent one
-signal each: the engine's ``on_row`` callback appends them to a deque and the
-GUI thread takes them in chunks from a timer (:meth:`ScoringThread.take_rows`),
-so 10,000 files cost the GUI a few dozen table inserts. Cancelling sets an
-event the engine checks before each batch; rows already scored are kept.
+(:mod:`fabricscope.score_process`: its own GIL, so the GUI thread never waits for it).
+Rows are not sent one signal each: the QThread reading the child's pipe appends
+them, still pickled, to a deque and the GUI thread takes and unpickles them in
+chunks from a timer (:meth:`ScoringThread.take_rows`), so 10,000 files cost the
+GUI a few dozen table inserts. Cancelling sets an event the engine checks before
+each batch; rows already scored are kept.
 
 :class:`ExportThread` writes the table (the engine's report writer and
 columns) or the flagged images' heatmap overlays (the engine's renderer).
