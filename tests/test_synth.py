@@ -74,6 +74,23 @@ def test_every_hole_is_open_and_stands_out_from_the_cloth_around_it():
     assert np.median(steps) > 25 and min(steps) > 8
 
 
+@pytest.mark.parametrize("kind", ["cut", "tear"])
+def test_cuts_and_tears_gape_open(kind):
+    """A hairline slit vanishes in the camera's blur: every cut and tear keeps a 3 x 3 px opening."""
+    from fabricscope.synth.generator import _hole_shape, _random_hole
+
+    rng = np.random.default_rng(7)
+    ys, xs = np.mgrid[0:224, 0:224].astype(np.float32)
+    for pitch in np.tile([2.0, 4.0, 6.0], 20):  # 60 holes over fine to coarse threads
+        hole = _random_hole(rng, 224, 224, 1.0, pitch, kind)
+        inside, _ = _hole_shape(hole, ys, xs)
+        core = inside.copy()  # erode once by a 3 x 3 square: empty where the slit is under 3 px wide
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                core &= np.roll(np.roll(inside, dy, 0), dx, 1)
+        assert core.any(), (kind, hole.size, hole.ratio)
+
+
 def test_print_dot_keeps_the_weave_a_hole_does_not():
     """Dark print dots (labelled intact) carry the thread texture; a hole shows a smooth table."""
     from fabricscope.synth.generator import _make_scene, _render_cloth

@@ -59,6 +59,23 @@ def test_both_optimizers_train_and_a_failed_run_leaves_no_training_hook(optimize
     assert not net.training
 
 
+def test_precision_choice():
+    from fabricscope.train import data as D
+    from fabricscope.train.model import FabricNet
+    from fabricscope.train.trainer import TrainConfig, train, use_bf16
+
+    assert use_bf16("fp32") is False
+    assert use_bf16("auto") == bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    with pytest.raises(ValueError, match="unknown precision"):
+        use_bf16("fp8")
+    arrays = D.build(4, D.TRAIN_SEED0, workers=1)
+    net = FabricNet(stages=((8, 0), (8, 0), (16, 0), (16, 0), (16, 0)))
+    for precision in ("fp32", "auto"):
+        log = train(net, arrays, TrainConfig(max_steps=1, batch=4, precision=precision, threads=1), log=False)
+        assert log.precision == ("bf16" if use_bf16(precision) else "fp32")
+        assert all(p.dtype == torch.float32 for p in net.parameters())  # autocast leaves weights float32
+
+
 def test_geometry_of_shipped_architecture():
     from fabricscope.train.model import FabricNet
 

@@ -29,6 +29,10 @@ _BASKET = np.array([[((i // 2) + (j // 2)) % 2 == 0 for j in range(4)] for i in 
 _TABLE = 512  # size of the per-thread random tables
 MIN_OPEN_PX = 12.0  # a hole shows at least this many background pixels (at 224 px)
 MIN_CONTRAST = 0.25  # luminance step between a hole and the cloth around it
+# A cut or tear gapes at least this wide at its widest (at 224 px): cloth lying on a table or under
+# tension opens along a slit. A hairline slit, 1 px or less, vanishes in the camera's blur; labelled
+# "hole" it only taught the model to guess.
+MIN_SLIT_PX = 4.0
 
 
 @dataclass
@@ -369,11 +373,14 @@ def _random_hole(
     ratio = {"round": 1.0, "ragged": rng.uniform(1.0, 1.6), "elongated": rng.uniform(1.8, 4.0)}.get(
         kind, rng.uniform(7.0, 18.0)
     )
+    n_seg = int(rng.integers(2, 4)) if kind == "tear" else 1
     if kind in ("cut", "tear"):
-        size = max(size, 3.5 * s)
-        ratio = min(ratio, size / (2.5 * s))  # at least ~2.5 px open
+        # each straight piece at least twice as long as it gapes; a tear's pieces are its length / n_seg
+        size = max(size, n_seg * 2.0 * MIN_SLIT_PX * s)
+        piece = size / n_seg * (1.1 if kind == "tear" else 1.0)
+        ratio = min(ratio, piece / (MIN_SLIT_PX * s))
     n_h = 4 if kind != "ragged" else 9
-    amps = 0.05 if kind in ("round", "elongated", "cut") else 0.22
+    amps = {"ragged": 0.22, "tear": 0.1}.get(kind, 0.05)
     harm = np.stack(
         [
             np.arange(2, 2 + n_h),
@@ -387,7 +394,6 @@ def _random_hole(
     cx = float(rng.uniform(0.06, 0.94) * w)
     angle = float(rng.uniform(0, np.pi))
     if kind == "tear":
-        n_seg = int(rng.integers(2, 4))
         seg_len = size / n_seg * 1.1
         py, px, a = cy, cx, angle
         pts = []
@@ -411,6 +417,8 @@ def _random_hole(
                     float(rng.uniform(0.45, 1.1) * s),
                 )
             )
+    # fraying narrows a cut or tear by under a third of its opening
+    fray_cap = min(pitch * s, 0.5 * MIN_SLIT_PX * s) if kind in ("cut", "tear") else min(pitch * s, 4 * s)
     return Hole(
         cy=cy,
         cx=cx,
@@ -420,7 +428,7 @@ def _random_hole(
         ratio=float(ratio),
         harmonics=harm,
         fray_k=int(max(6, np.pi * size / max(pitch * s, 1.5))),
-        fray_amp=float(rng.uniform(0.2, 0.6) * min(pitch * s, 4 * s)),
+        fray_amp=float(rng.uniform(0.2, 0.6) * fray_cap),
         rim=float(rng.uniform(0.8, 3.5) * s),
         rim_dark=float(rng.uniform(0.45, 0.9)),
         threads=threads,

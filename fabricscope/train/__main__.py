@@ -43,6 +43,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--optimizer", choices=("sgd", "adamw"), default="sgd", help="sgd: Nesterov momentum 0.9")
     ap.add_argument("--lr", type=float, help="peak learning rate (default: 0.1 for sgd, 1e-3 for adamw)")
+    ap.add_argument(
+        "--precision",
+        choices=("auto", "bf16", "fp32"),
+        default="auto",
+        help="bf16: convolutions under CPU autocast, ~1.4x more steps in the budget (auto: where supported)",
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--swap-pooling", action="store_true", help="hole head avg, wrinkle head max (study arm)")
@@ -77,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         batch=args.batch,
         lr=args.lr,
         optimizer=args.optimizer,
+        precision=args.precision,
         seed=args.seed,
         threads=args.threads,
     )
@@ -125,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
             "batch": args.batch,
             "optimizer": f"{args.optimizer}, peak lr {args.lr:g}, warm-up then cosine",
             "images_seen": tl.images_seen,
+            "precision": f"{tl.precision} (autocast for convolutions; weights float32)"
+            if tl.precision == "bf16"
+            else "fp32",
             "train_minutes": round(tl.seconds / 60, 1),
             "data_minutes": round(t_data / 60, 1),
             "threads": args.threads,

@@ -30,6 +30,9 @@ class TrainConfig:
     seed: int = 0
     threads: int = 2
     log_every: int = 50
+    # "bf16": convolutions under CPU autocast (weights, BatchNorm statistics and the optimiser stay
+    # float32); 1.8x faster per step on an AVX512-BF16 CPU. "auto": bf16 where oneDNN supports it.
+    precision: str = "auto"
 
 
 @dataclass
@@ -37,6 +40,7 @@ class TrainLog:
     steps: int = 0
     seconds: float = 0.0
     images_seen: int = 0
+    precision: str = "fp32"
     history: list[dict[str, float]] = field(default_factory=list)
 
 
@@ -81,13 +85,24 @@ class FineHoleHead(nn.Module):
 
     def loss(self, fine: torch.Tensor) -> torch.Tensor:
         assert self.features is not None, "run the network first"
-        logit = self.conv(self.features).squeeze(1)
+        logit = self.conv(self.features.float()).squeeze(1)  # bf16 under autocast
         valid = fine >= 0
         return F.binary_cross_entropy_with_logits(logit[valid], fine[valid], pos_weight=torch.tensor(3.0))
 
     def detach(self) -> None:
         self._hook.remove()
         self.features = None
+
+
+def use_bf16(precision: str) -> bool:
+    if precision not in ("auto", "bf16", "fp32"):
+        raise ValueError(f"unknown precision {precision!r}")
+    if precision == "fp32":
+        return False
+    supported = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    if precision == "bf16" and not supported:
+        raise ValueError("bf16 training needs a CPU with AVX512-BF16 (or AMX); use --precision fp32")
+    return supported
 
 
 def init_hole_prior(net: FabricNet, prior: float) -> None:
@@ -105,6 +120,7 @@ def train(net: FabricNet, data: Arrays, cfg: TrainConfig, log: bool = True) -> T
     gen = torch.Generator().manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     fine = FineHoleHead(net) if cfg.fine_weight > 0 and "hole" in net.heads else None
+    bf16 = use_bf16(cfg.precision)
     try:
         init_hole_prior(net, cfg.hole_prior)
         params = list(net.parameters()) + (list(fine.parameters()) if fine is not None else [])
@@ -141,7 +157,8 @@ def train(net: FabricNet, data: Arrays, cfg: TrainConfig, log: bool = True) -> T
             idx = np.sort(order[pos : pos + cfg.batch])
             pos += cfg.batch
             b = augment(data.images[idx], data.masks[idx], data.has_hole[idx], data.wrinkled[idx], gen)
-            maps = net(b.x)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                maps = [m.float() for m in net(b.x)]
             parts = losses(net, maps, b.hole, b.wrinkle, b.cells)
             if fine is not None:
                 parts["fine"] = fine.loss(b.fine)
@@ -167,6 +184,7 @@ def train(net: FabricNet, data: Arrays, cfg: TrainConfig, log: bool = True) -> T
         tl.steps = step
         tl.seconds = time.time() - t0
         tl.images_seen = step * cfg.batch
+        tl.precision = "bf16" if bf16 else "fp32"
     finally:  # also when training raises: the hook must not outlive the run
         if fine is not None:
             fine.detach()
