@@ -80,12 +80,13 @@ def load_like_the_app(model: Path) -> Inspector:
 
 
 def run(n_images: int, model: Path, side: int = 64, gil_switch_s: float | None = None) -> dict:
-    from fabricscope.gui.app import apply_theme, share_the_gil
+    from fabricscope.gui.app import apply_theme, collect_garbage_on_gui_thread, share_the_gil
     from fabricscope.gui.batch_tab import BatchTab
     from fabricscope.gui.stall_watch import StallWatch, run_event_loop
 
     app = QApplication.instance() or QApplication([])
     apply_theme(app)
+    gc_guard = collect_garbage_on_gui_thread()  # noqa: F841 - as the app does
     if gil_switch_s is None:
         share_the_gil()  # as the app does
     else:

@@ -70,7 +70,7 @@ def run(minutes: float, model: Path | None, warmup: float = 6.0) -> dict:
     import pyqtgraph as pg
     from PySide6.QtWidgets import QApplication
 
-    from fabricscope.gui.app import share_the_gil
+    from fabricscope.gui.app import collect_garbage_on_gui_thread, share_the_gil
     from fabricscope.gui.main_window import MainWindow
     from fabricscope.gui.settings import open_settings
     from fabricscope.gui.stall_watch import StallWatch, run_event_loop
@@ -80,6 +80,7 @@ def run(minutes: float, model: Path | None, warmup: float = 6.0) -> dict:
     model_path, model_desc = (model, str(model)) if model else pick_model(tmp)
     pg.setConfigOptions(imageAxisOrder="row-major")
     app = QApplication.instance() or QApplication([])  # noqa: F841 - kept alive for the run
+    gc_guard = collect_garbage_on_gui_thread()  # noqa: F841 - as the app does
     window = MainWindow(open_settings(tmp / "settings.ini"), model=model_path, source="demo")
     window.resize(1600, 1000)
     window.show()

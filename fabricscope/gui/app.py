@@ -26,6 +26,21 @@ def share_the_gil() -> None:
     sys.setswitchinterval(GIL_SWITCH_S)
 
 
+def collect_garbage_on_gui_thread(interval_s: float = 1.0) -> object:
+    """Run Python's cycle collector only on the GUI thread, from a timer; returns the object to keep.
+
+    Left automatic, a collection runs on whichever thread happens to allocate, and may finalise
+    Qt objects there. One such case deadlocked a CI run (a collection on a pipe-reading thread ran
+    ``~QObject`` while the GUI thread held the GIL waiting for Qt's lock; see docs/RELIABILITY.md).
+    pyqtgraph's ``GarbageCollector`` disables the automatic collector and runs gen 0/1/2 by the usual
+    thresholds from a QTimer. A collection holds the GIL wherever it runs, so moving it here costs
+    the GUI thread nothing it did not already wait for. Must be called after the QApplication exists.
+    """
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    return GarbageCollector(interval=interval_s)
+
+
 def apply_theme(app: object) -> None:
     """Fusion with a dark palette, then resources/style.qss (if present) for titles, badges and panels."""
     from PySide6.QtGui import QColor, QPalette
@@ -84,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("FabricScope")
     app.setOrganizationName("FabricScope")
     apply_theme(app)
+    gc_guard = collect_garbage_on_gui_thread()  # noqa: F841 (kept alive for the app's lifetime)
     settings = open_settings(args.settings)
     if args.provider:
         settings.setValue("provider", args.provider)
