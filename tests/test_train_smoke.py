@@ -101,3 +101,17 @@ def test_metrics():
     assert auroc(np.array([0.5, 0.5]), np.array([0, 1])) == pytest.approx(0.5)
     t = best_threshold(np.array([0.1, 0.2, 0.7, 0.9]), np.array([0, 0, 1, 1]))
     assert 0.2 < t <= 0.7
+
+
+def test_pooling_study_runs_both_arms_by_the_shipped_recipe(tmp_path):
+    import json
+
+    from fabricscope.train import study
+
+    argv = ["--out", str(tmp_path), "--n-train", "8", "--n-val", "16", "--n-test", "16"]
+    assert study.main([*argv, "--steps", "2", "--batch", "4", "--threads", "1"]) == 0
+    summary = json.loads((tmp_path / "pooling_study.json").read_text())
+    assert list(summary["arms"]) == list(study.ARMS)
+    assert summary["steps"] == 2 and summary["init"] == "random" and "sgd" in summary["recipe"]
+    md = (tmp_path / "pooling_study.md").read_text()
+    assert "0." in md and "(max)" in md and "(avg)" in md
