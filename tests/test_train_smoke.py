@@ -70,6 +70,9 @@ def test_precision_choice():
         use_bf16("fp8")
     arrays = D.build(4, D.TRAIN_SEED0, workers=1)
     net = FabricNet(stages=((8, 0), (8, 0), (16, 0), (16, 0), (16, 0)))
+    with pytest.raises(ValueError, match="unknown precision"):
+        train(net, arrays, TrainConfig(max_steps=1, batch=4, precision="fp8", threads=1), log=False)
+    assert not any(m._forward_hooks for m in net.modules())
     for precision in ("fp32", "auto"):
         log = train(net, arrays, TrainConfig(max_steps=1, batch=4, precision=precision, threads=1), log=False)
         assert log.precision == ("bf16" if use_bf16(precision) else "fp32")
