@@ -12,7 +12,15 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QGraphicsItem,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..contract import HeadSpec
 from .batch_model import BatchResults
@@ -75,6 +83,10 @@ class HeadHistogram(QWidget):
         self.plot.enableAutoRange(y=False)
         self._top = axis_top(0)
         self.plot.setYRange(0, self._top, padding=0.02)
+        # and between those steps the axes paint from a cached pixmap (as in the strip chart): the
+        # stalls still caught while rows stream in were pyqtgraph laying out these axes' tick text
+        for name in ("left", "bottom"):
+            self.plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.bars = pg.BarGraphItem(x0=_EDGES[:-1], x1=_EDGES[1:], height=np.zeros(BINS), brushes=self._brushes())
         self.plot.addItem(self.bars)
         self.line = pg.InfiniteLine(pos=head.threshold, angle=90, movable=True, pen=pg.mkPen(230, 230, 230, width=2))
