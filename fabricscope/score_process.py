@@ -79,7 +79,8 @@ def decode(data: bytes) -> Any:  # whatever the child sent
 
 
 class ScoringProcess:
-    """Runs one :class:`ScoringJob` in a spawned child; read its messages with :meth:`messages`."""
+    """Runs one :class:`ScoringJob` in a spawned child; read its messages with :meth:`raw_messages`
+    (what the Batch tab does) or, unpickled at once, :meth:`messages`."""
 
     def __init__(self, job: ScoringJob) -> None:
         ctx = mp.get_context("spawn")  # never fork a process that runs Qt and ONNX Runtime threads

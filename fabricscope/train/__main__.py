@@ -25,7 +25,7 @@ from fabricscope.train import data as D
 from fabricscope.train.export import export_onnx, update_card
 from fabricscope.train.metrics import auroc, best_threshold, run_batched
 from fabricscope.train.model import FabricNet
-from fabricscope.train.trainer import TrainConfig, torch_predictor, train
+from fabricscope.train.trainer import PEAK_LR, PRECISIONS, TrainConfig, torch_predictor, train
 
 MODEL_NAME = "fabric_inspector.onnx"
 COMMAND = "python -m fabricscope.train --out models/"
@@ -41,11 +41,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--minutes", type=float, default=45.0, help="wall-clock budget of the training loop")
     ap.add_argument("--steps", type=int, default=20000, help="most optimisation steps")
     ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--optimizer", choices=("sgd", "adamw"), default="sgd", help="sgd: Nesterov momentum 0.9")
-    ap.add_argument("--lr", type=float, help="peak learning rate (default: 0.1 for sgd, 1e-3 for adamw)")
+    ap.add_argument("--optimizer", choices=tuple(PEAK_LR), default="sgd", help="sgd: Nesterov momentum 0.9")
+    ap.add_argument("--lr", type=float, help=f"peak learning rate (default per optimizer: {PEAK_LR})")
     ap.add_argument(
         "--precision",
-        choices=("auto", "bf16", "fp32"),
+        choices=PRECISIONS,
         default="auto",
         help="bf16: convolutions under CPU autocast, ~1.4x more steps in the budget (auto: where supported)",
     )
@@ -56,7 +56,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--quick", action="store_true", help="tiny smoke run (seconds)")
     args = ap.parse_args(argv)
     if args.lr is None:
-        args.lr = 0.1 if args.optimizer == "sgd" else 1e-3
+        args.lr = PEAK_LR[args.optimizer]
     if args.quick:
         args.n_train, args.n_val, args.n_test, args.n_shift = 64, 48, 48, 2
         args.minutes, args.steps, args.batch = 0.5, 3, 16

@@ -24,7 +24,7 @@ import torch
 from fabricscope.train import data as D
 from fabricscope.train.metrics import auroc, best_threshold, figures, run_batched
 from fabricscope.train.model import FabricNet, load_checkpoint
-from fabricscope.train.trainer import TrainConfig, TrainLog, torch_predictor, train
+from fabricscope.train.trainer import PEAK_LR, PRECISIONS, TrainConfig, TrainLog, torch_predictor, train
 
 ARMS = {
     "A (shipped: hole max, wrinkle avg)": (("hole", "max"), ("wrinkle", "avg")),
@@ -94,8 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n-test", type=int, default=2000)
     ap.add_argument("--steps", type=int, default=5000, help="per arm (~13 min each on 2 cores in bf16)")
     ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--lr", type=float, default=0.1, help="peak learning rate, SGD as in the shipped recipe")
-    ap.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
+    ap.add_argument("--lr", type=float, default=PEAK_LR["sgd"], help="peak learning rate, SGD as in the shipped recipe")
+    ap.add_argument("--precision", choices=PRECISIONS, default="auto")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument(

@@ -14,6 +14,9 @@ from torch.nn import functional as F
 from fabricscope.train.data import Arrays, augment
 from fabricscope.train.model import FabricNet, pool_map
 
+PRECISIONS = ("auto", "bf16", "fp32")
+PEAK_LR = {"sgd": 0.1, "adamw": 1e-3}  # the optimisers train() knows, with their default peak learning rate
+
 
 @dataclass
 class TrainConfig:
@@ -95,7 +98,7 @@ class FineHoleHead(nn.Module):
 
 
 def use_bf16(precision: str) -> bool:
-    if precision not in ("auto", "bf16", "fp32"):
+    if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r}")
     if precision == "fp32":
         return False
