@@ -97,6 +97,31 @@ def test_augment_targets_follow_the_mask():
     assert ((b.cells == 1).flatten(1).any(1) <= torch.from_numpy(arrays.has_hole)).all()
 
 
+def test_crops_cut_the_view_at_the_input_scale():
+    from fabricscope.train import data as D
+
+    n = 8
+    images = np.full((n, 224, 224, 3), 160, np.uint8)
+    images[:, 104:120, 104:120] = 0
+    masks = np.zeros((n, 56, 56), np.uint8)
+    masks[:, 26:30, 26:30] = 16  # a 16 x 16 px hole at the centre: inside every 160-px crop
+    has_hole, wrinkled = np.ones(n, bool), np.zeros(n, bool)
+    g = torch.Generator().manual_seed(0)
+    b = D.augment(images, masks, has_hole, wrinkled, g, strength=1e-6, crop=160)
+    assert b.x.shape == (n, 3, 160, 160) and b.cells.shape == (n, 5, 5) and b.fine.shape == (n, 20, 20)
+    assert (b.hole == 1).all()
+    # 256 dark pixels whatever the crop's position; a resize to 160 px would leave ~131
+    grey = b.x.mean(1).flatten(1)
+    mid = (grey.amin(1, keepdim=True) + grey.amax(1, keepdim=True)) / 2
+    dark = (grey < mid).sum(1)
+    assert ((dark > 200) & (dark < 320)).all(), dark
+    assert ((b.cells == 1).flatten(1).sum(1) >= 1).all() and ((b.cells == 1).flatten(1).sum(1) <= 4).all()
+    with pytest.raises(ValueError, match="multiple of 32"):
+        D.augment(images, masks, has_hole, wrinkled, g, crop=150)
+    with pytest.raises(ValueError, match="needs augmentation"):
+        D.augment(images, masks, has_hole, wrinkled, g, strength=0.0, crop=160)
+
+
 def test_metrics():
     from fabricscope.train.metrics import auroc, best_threshold
 

@@ -25,7 +25,7 @@ from fabricscope.train import data as D
 from fabricscope.train.export import export_onnx, update_card
 from fabricscope.train.metrics import auroc, best_threshold, run_batched
 from fabricscope.train.model import FabricNet
-from fabricscope.train.trainer import PEAK_LR, PRECISIONS, TrainConfig, torch_predictor, train
+from fabricscope.train.trainer import PEAK_LR, PRECISIONS, TrainConfig, add_crop_arguments, torch_predictor, train
 
 MODEL_NAME = "fabric_inspector.onnx"
 COMMAND = "python -m fabricscope.train --out models/"
@@ -39,7 +39,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--n-test", type=int, default=2000)
     ap.add_argument("--n-shift", type=int, default=150)
     ap.add_argument("--minutes", type=float, default=45.0, help="wall-clock budget of the training loop")
-    ap.add_argument("--steps", type=int, default=20000, help="most optimisation steps")
+    ap.add_argument("--steps", type=int, default=200000, help="most optimisation steps (the clock ends the run first)")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--optimizer", choices=tuple(PEAK_LR), default="sgd", help="sgd: Nesterov momentum 0.9")
     ap.add_argument("--lr", type=float, help=f"peak learning rate (default per optimizer: {PEAK_LR})")
@@ -49,6 +49,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default="auto",
         help="bf16: convolutions under CPU autocast, ~1.4x more steps in the budget (auto: where supported)",
     )
+    add_crop_arguments(ap)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--swap-pooling", action="store_true", help="hole head avg, wrinkle head max (study arm)")
@@ -72,9 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     val_set = D.build(args.n_val, D.VAL_SEED0)
     t_data = time.time() - t_start
     print(f"data ready in {t_data:.0f} s", flush=True)
-    heads = (
-        (("hole", "avg"), ("wrinkle", "max")) if args.swap_pooling else (("hole", "max"), ("wrinkle", "avg"))
-    )
+    heads = (("hole", "avg"), ("wrinkle", "max")) if args.swap_pooling else (("hole", "max"), ("wrinkle", "avg"))
     torch.manual_seed(args.seed)
     net = FabricNet(heads=heads)
     cfg = TrainConfig(
@@ -84,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         lr=args.lr,
         optimizer=args.optimizer,
         precision=args.precision,
+        crop=args.crop,
+        crop_until=args.crop_until,
         seed=args.seed,
         threads=args.threads,
     )
@@ -115,7 +116,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.n_val} images from seed {D.VAL_SEED0}."
         ),
         "augmentation": "flips, quarter turns, +-12 deg rotation, zoom/aspect stretch 0.7-1, shifts, colour, "
-        "saturation, channel swaps, gamma, blur, down-up sampling, noise",
+        "saturation, channel swaps, gamma, blur, down-up sampling, noise"
+        + (
+            f"; {args.crop}-px crops at the same scale for the first {args.crop_until:.0%} of the schedule"
+            if args.crop_until > 0
+            else ""
+        ),
         "architecture": (
             "VGG-style CNN, five stride-2 stages (224 -> 7x7), channels "
             f"{[c for c, _ in net.stages]}, 3x3 conv + BatchNorm + ReLU; two 1x1-conv heads to 2x7x7: "

@@ -83,14 +83,15 @@ class Batch:
     fine: torch.Tensor  # N x 28 x 28 float: the hole mask at stride 8 (1 hole, 0 clean, -1 edge), for deep supervision
 
 
-def _affine(n: int, gen: torch.Generator, strength: float) -> torch.Tensor:
-    """Random flips, quarter turns, small rotations, zoom + independent aspect stretch, shifts."""
+def _affine(n: int, gen: torch.Generator, strength: float, crop: float = 1.0) -> torch.Tensor:
+    """Random flips, quarter turns, small rotations, zoom + independent aspect stretch, shifts.
+    ``crop`` < 1: the output shows that share of the side, anywhere in the image, at the input's scale."""
     u = lambda *shape: torch.rand(*shape, generator=gen)  # noqa: E731
     quarter = torch.randint(0, 4, (n,), generator=gen).float() * (math.pi / 2)
     jitter = (u(n) * 2 - 1) * math.radians(12) * strength * (u(n) < 0.5)
     ang = quarter + jitter
-    sx = 1.0 - u(n) * 0.3 * strength
-    sy = 1.0 - u(n) * 0.3 * strength
+    sx = (1.0 - u(n) * 0.3 * strength) * crop
+    sy = (1.0 - u(n) * 0.3 * strength) * crop
     fx = torch.where(u(n) < 0.5, -1.0, 1.0)
     cos, sin = torch.cos(ang), torch.sin(ang)
     ext_x = (sx * cos).abs() + (sy * sin).abs()
@@ -139,15 +140,22 @@ def augment(
     wrinkled: np.ndarray,
     gen: torch.Generator,
     strength: float = 1.0,
-    size: int = 224,
+    crop: int | None = None,
 ) -> Batch:
-    """Geometric + photometric augmentation of a uint8 batch; returns normalised tensors and targets."""
-    n = len(images)
+    """Geometric + photometric augmentation of a uint8 batch; returns normalised tensors and targets.
+
+    ``crop``: output side in pixels (default: the input's), cut anywhere from the input at its scale,
+    so holes keep their size in pixels. Smaller crops make cheaper steps early in training."""
+    n, size = len(images), images.shape[1]
+    out = crop or size
+    if crop is not None and (crop % 32 or crop > size or (crop < size and strength <= 0)):
+        raise ValueError(f"crop must be a multiple of 32 up to {size}, and needs augmentation; got {out}")
     x = torch.from_numpy(images).permute(0, 3, 1, 2).float() * (1.0 / 255.0)
     m = torch.from_numpy(masks).float().unsqueeze(1) * (1.0 / (MASK_DOWN * MASK_DOWN))
     u = lambda *shape: torch.rand(*shape, generator=gen)  # noqa: E731
     if strength > 0:
-        theta = _affine(n, gen, strength)
+        theta = _affine(n, gen, strength, out / size)
+        size = out
         grid = F.affine_grid(theta, [n, 3, size, size], align_corners=False)
         x = F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
         mgrid = F.affine_grid(theta, [n, 1, size // MASK_DOWN, size // MASK_DOWN], align_corners=False)
@@ -164,9 +172,7 @@ def augment(
         if sel.any():
             small = int(size * float(0.45 + u(1) * 0.4))
             x[sel] = F.interpolate(
-                F.interpolate(
-                    x[sel], size=(small, small), mode="bilinear", antialias=True, align_corners=False
-                ),
+                F.interpolate(x[sel], size=(small, small), mode="bilinear", antialias=True, align_corners=False),
                 size=(size, size),
                 mode="bilinear",
                 align_corners=False,
@@ -183,6 +189,4 @@ def augment(
     wrinkle = torch.from_numpy(wrinkled).long()
     x = (x - 0.5) * 4.0  # the model's normalisation: mean 0.5, std 0.25
     # channels-last: PyTorch's CPU convolutions run about twice as fast in this layout
-    return Batch(
-        x=x.contiguous(memory_format=torch.channels_last), hole=hole, wrinkle=wrinkle, cells=cells, fine=fine
-    )
+    return Batch(x=x.contiguous(memory_format=torch.channels_last), hole=hole, wrinkle=wrinkle, cells=cells, fine=fine)

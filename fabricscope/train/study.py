@@ -24,7 +24,15 @@ import torch
 from fabricscope.train import data as D
 from fabricscope.train.metrics import auroc, best_threshold, figures, run_batched
 from fabricscope.train.model import FabricNet, load_checkpoint
-from fabricscope.train.trainer import PEAK_LR, PRECISIONS, TrainConfig, TrainLog, torch_predictor, train
+from fabricscope.train.trainer import (
+    PEAK_LR,
+    PRECISIONS,
+    TrainConfig,
+    TrainLog,
+    add_crop_arguments,
+    torch_predictor,
+    train,
+)
 
 ARMS = {
     "A (shipped: hole max, wrinkle avg)": (("hole", "max"), ("wrinkle", "avg")),
@@ -49,6 +57,8 @@ def train_arm(
         lr=args.lr,
         optimizer="sgd",
         precision=args.precision,
+        crop=args.crop,
+        crop_until=args.crop_until,
         seed=args.seed,
         threads=args.threads,
         log_every=500,
@@ -96,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=PEAK_LR["sgd"], help="peak learning rate, SGD as in the shipped recipe")
     ap.add_argument("--precision", choices=PRECISIONS, default="auto")
+    add_crop_arguments(ap)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument(
@@ -146,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         "n_train": args.n_train,
         "train_minutes_both_arms": round(seconds / 60, 1),
         "init": str(args.init) if args.init else "random",
-        "recipe": f"trainer.train: sgd, peak lr {args.lr:g}, precision {args.precision}",
+        "recipe": f"trainer.train: sgd, peak lr {args.lr:g}, precision {args.precision}, "
+        f"{args.crop}-px crops for the first {args.crop_until:.0%} of the steps",
         "lr": args.lr,
         "wall_minutes": round((time.time() - t0) / 60, 1),
         "arms": results,
