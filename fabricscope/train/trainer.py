@@ -37,7 +37,7 @@ class TrainConfig:
     # "bf16": convolutions under CPU autocast (weights, BatchNorm statistics and the optimiser stay
     # float32); forward + backward 1.8x faster on an AVX512-BF16 CPU. "auto": bf16 where oneDNN supports it.
     precision: str = "auto"
-    # Early steps on crop x crop views (same pixel scale, fewer cells): a 160-px step costs 0.54x a
+    # Early steps on crop x crop views (same pixel scale, fewer cells): a 128-px step costs 0.38x a
     # 224-px one, so the network sees more batches before the full-size finish that settles the 7x7 grid.
     crop: int = 128
     crop_until: float = 0.65  # share of the schedule trained on crops (0: never)
