@@ -131,6 +131,32 @@ def test_metrics():
     assert 0.2 < t <= 0.7
 
 
+def test_figures_break_hole_errors_down_by_size_and_hard_negatives():
+    from fabricscope.train.metrics import figures
+
+    # 4 holes of growing size, 4 hole-free images of which 2 hard negatives that score high
+    hp = np.array([0.3, 0.6, 0.7, 0.9, 0.1, 0.2, 0.8, 0.95])
+    maps = np.zeros((8, 2, 7, 7), np.float32)
+    res = {"hole": (maps, np.stack([1 - hp, hp], 1)), "wrinkle": (maps, np.full((8, 2), 0.5))}
+    has_hole = np.array([1, 1, 1, 1, 0, 0, 0, 0], bool)
+    kinds = ["plain/solid+hole:round"] * 4 + ["plain/solid", "twill/checks", "plain/solid+dot", "knit/print+seam"]
+    sizes = [(0.02,), (0.04,), (0.1,), (0.14,), (), (), (), ()]
+    fig = figures(
+        res,
+        has_hole,
+        np.zeros(8, bool),
+        kinds,
+        [((112.0, 112.0),)] * 4 + [()] * 4,
+        sizes,
+        {"hole": 0.5, "wrinkle": 0.5},
+    )
+    by_size = fig["hole_auroc_by_size"]
+    assert [b["n"] for b in by_size.values()] == [1, 1, 0, 1, 1]
+    assert by_size["0%-3%"]["auroc"] == pytest.approx(0.5) and by_size["12%-100%"]["auroc"] == pytest.approx(0.75)
+    assert fig["hole_auroc"] == pytest.approx(9 / 16)
+    assert fig["hole_auroc_without_dot_seam_stripe_negatives"] == pytest.approx(1.0)  # the two high ones gone
+
+
 def test_pooling_study_runs_both_arms_by_the_shipped_recipe(tmp_path):
     import json
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,15 @@ def auroc(scores: np.ndarray, labels: np.ndarray) -> float:
     return float((ranks[labels].sum() - npos * (npos + 1) / 2.0) / (npos * nneg))
 
 
+def auroc_of(pos: np.ndarray, neg: np.ndarray) -> float:
+    """AUROC of two score sets (positives vs negatives)."""
+    return auroc(np.concatenate([pos, neg]), np.r_[np.ones(len(pos), bool), np.zeros(len(neg), bool)])
+
+
+HOLE_SIZE_BINS = (0.0, 0.03, 0.05, 0.08, 0.12, 1.01)  # largest hole / image side
+HARD_NEGATIVES = ("dot", "seam", "stripe")
+
+
 def best_threshold(probs: np.ndarray, labels: np.ndarray) -> float:
     """The threshold on P(defect) with the best balanced accuracy (midpoint between neighbouring scores)."""
     labels = np.asarray(labels, bool)
@@ -46,9 +56,7 @@ def best_threshold(probs: np.ndarray, labels: np.ndarray) -> float:
     return float(cands[ok[np.argmin(np.abs(cands[ok] - 0.5))]])
 
 
-def run_batched(
-    predict: Predict, images: np.ndarray, batch: int = 64
-) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def run_batched(predict: Predict, images: np.ndarray, batch: int = 64) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     out: dict[str, list[list[np.ndarray]]] = {}
     for i in range(0, len(images), batch):
         res = predict(images[i : i + batch])
@@ -92,23 +100,25 @@ def figures(
     sizes = [max(s) if len(s) else 0.0 for s in hole_sizes]
     small = np.array([hole[i] and sizes[i] < 0.05 for i in range(n)])
     out["n_small_hole"] = int(small.sum())
-    out["hole_auroc_small"] = auroc(
-        np.concatenate([hp[small], hp[~hole]]), np.r_[np.ones(small.sum()), np.zeros((~hole).sum())]
-    )
+    out["hole_auroc_small"] = auroc_of(hp[small], hp[~hole])
     out["hole_recall_small"] = float((hp[small] >= th_h).mean()) if small.any() else float("nan")
     # single folds vs many wrinkles
     fold = np.array([("fold" in k) and not wr[i] for i, k in enumerate(kinds)])
     out["n_single_fold"] = int(fold.sum())
-    out["wrinkle_auroc_fold_vs_wrinkled"] = auroc(
-        np.concatenate([wp[wr], wp[fold]]), np.r_[np.ones(wr.sum()), np.zeros(fold.sum())]
-    )
-    out["wrinkle_false_alarm_on_single_fold"] = (
-        float((wp[fold] >= th_w).mean()) if fold.any() else float("nan")
-    )
+    out["wrinkle_auroc_fold_vs_wrinkled"] = auroc_of(wp[wr], wp[fold])
+    out["wrinkle_false_alarm_on_single_fold"] = float((wp[fold] >= th_w).mean()) if fold.any() else float("nan")
     # hard negatives for the hole head
     for tag in ("dot", "seam", "stripe", "fold"):
         sel = np.array([(tag in k) and not hole[i] for i, k in enumerate(kinds)])
         out[f"hole_false_alarm_on_{tag}"] = float((hp[sel] >= th_h).mean()) if sel.any() else float("nan")
+    # where the hole head's errors are: by hole size, and with the named hard negatives left out
+    by_size, largest = {}, np.asarray(sizes)
+    for lo, hi in pairwise(HOLE_SIZE_BINS):
+        sel = hole & (largest >= lo) & (largest < hi)
+        by_size[f"{lo:.0%}-{min(hi, 1.0):.0%}"] = {"n": int(sel.sum()), "auroc": auroc_of(hp[sel], hp[~hole])}
+    out["hole_auroc_by_size"] = by_size
+    hard = np.array([any(t in k for t in HARD_NEGATIVES) for k in kinds]) & ~hole
+    out["hole_auroc_without_dot_seam_stripe_negatives"] = auroc_of(hp[hole], hp[~hole & ~hard])
     # holes on wrinkled cloth
     hw = hole & wr
     out["hole_recall_on_wrinkled_cloth"] = float((hp[hw] >= th_h).mean()) if hw.any() else float("nan")
