@@ -1,6 +1,6 @@
 """Retrain the shipped model from the project's own generator, export it, evaluate it.
 
-    python -m fabricscope.train --out models/          # the shipped model (~55 min, 2 CPU cores)
+    python -m fabricscope.train --out models/          # the shipped model (~50 min, 2 CPU cores)
     python -m fabricscope.train --out /tmp/m --quick   # a smoke run in seconds
 
 Steps: render the training and validation sets into memory (multiprocessing),
