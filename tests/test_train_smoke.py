@@ -144,7 +144,7 @@ def test_figures_break_hole_errors_down_by_size_and_hard_negatives():
     fig = figures(
         res,
         has_hole,
-        np.zeros(8, bool),
+        np.tile([True, False], 4),  # wrinkled: half, so the wrinkle figures are defined too
         kinds,
         [((112.0, 112.0),)] * 4 + [()] * 4,
         sizes,
