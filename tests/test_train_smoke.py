@@ -79,6 +79,18 @@ def test_precision_choice():
         assert all(p.dtype == torch.float32 for p in net.parameters())  # autocast leaves weights float32
 
 
+def test_images_smaller_than_the_crop_train_at_their_own_size():
+    from fabricscope.train import data as D
+    from fabricscope.train.model import FabricNet
+    from fabricscope.train.trainer import TrainConfig, train
+
+    arrays = D.build(4, D.TRAIN_SEED0, size=64, workers=1)
+    net = FabricNet(stages=((8, 0), (8, 0), (16, 0), (16, 0), (16, 0)))
+    cfg = TrainConfig(max_steps=2, batch=4, threads=1)
+    assert cfg.crop > 64 and cfg.crop_until > 0  # the recipe's crops do not apply here
+    assert train(net, arrays, cfg, log=False).steps == 2
+
+
 def test_geometry_of_shipped_architecture():
     from fabricscope.train.model import FabricNet
 

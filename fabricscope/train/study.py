@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n-train", type=int, default=16000)
     ap.add_argument("--n-val", type=int, default=1000)
     ap.add_argument("--n-test", type=int, default=2000)
-    ap.add_argument("--steps", type=int, default=6000, help="per arm (~10 min each on 2 cores in bf16)")
+    ap.add_argument("--steps", type=int, default=6000, help="per arm (~11 min each on 2 cores in bf16)")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=PEAK_LR["sgd"], help="peak learning rate, SGD as in the shipped recipe")
     ap.add_argument("--precision", choices=PRECISIONS, default="auto")

@@ -173,7 +173,7 @@ def train(net: FabricNet, data: Arrays, cfg: TrainConfig, log: bool = True) -> T
                 pos = 0
             idx = np.sort(order[pos : pos + cfg.batch])
             pos += cfg.batch
-            crop = cfg.crop if progress < cfg.crop_until else None
+            crop = cfg.crop if progress < cfg.crop_until and cfg.crop < data.images.shape[1] else None
             b = augment(data.images[idx], data.masks[idx], data.has_hole[idx], data.wrinkled[idx], gen, crop=crop)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 maps = [m.float() for m in net(b.x)]
