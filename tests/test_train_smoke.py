@@ -79,6 +79,21 @@ def test_precision_choice():
         assert all(p.dtype == torch.float32 for p in net.parameters())  # autocast leaves weights float32
 
 
+def test_focused_crops_keep_a_hole_in_view():
+    from fabricscope.train import data as D
+
+    n = 64
+    images = np.full((n, 224, 224, 3), 160, np.uint8)
+    masks = np.zeros((n, 56, 56), np.uint8)
+    masks[:, 2:6, 2:6] = 16  # a 16-px hole near the top-left corner: most 128-px crops miss it
+    has_hole, wrinkled = np.ones(n, bool), np.zeros(n, bool)
+    anywhere = D.augment(images, masks, has_hole, wrinkled, torch.Generator().manual_seed(0), crop=128)
+    focused = D.augment(images, masks, has_hole, wrinkled, torch.Generator().manual_seed(0), crop=128, focus=1.0)
+    assert (anywhere.hole == 1).sum() < n // 2
+    assert (focused.hole == 1).all()
+    assert ((focused.cells == 1).flatten(1).any(1)).all()
+
+
 def test_images_smaller_than_the_crop_train_at_their_own_size():
     from fabricscope.train import data as D
     from fabricscope.train.model import FabricNet

@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         precision=args.precision,
         crop=args.crop,
         crop_until=args.crop_until,
+        crop_focus=args.crop_focus,
         seed=args.seed,
         threads=args.threads,
     )

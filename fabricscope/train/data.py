@@ -108,6 +108,27 @@ def _affine(n: int, gen: torch.Generator, strength: float, crop: float = 1.0) ->
     return theta
 
 
+def _keep_a_hole_in_view(
+    theta: torch.Tensor, m: torch.Tensor, has_hole: np.ndarray, focus: float, gen: torch.Generator
+) -> torch.Tensor:
+    """Move the view of a share ``focus`` of the hole images so that a hole pixel (drawn by hole area)
+    lands inside it, at least a tenth of the side from its edge. Small crops otherwise miss most holes:
+    at 128 px only 22% of the views show one, against 45% at full size."""
+    n, side = theta.shape[0], m.shape[-1]
+    flat = m.flatten(1)
+    pick = torch.from_numpy(np.asarray(has_hole, bool)) & (flat.sum(1) > 0) & (torch.rand(n, generator=gen) < focus)
+    if not pick.any():
+        return theta
+    k = torch.multinomial(flat[pick], 1, generator=gen).squeeze(1)
+    target = torch.stack([k % side, k // side], 1).float().add_(0.5).mul_(2.0 / side).sub_(1.0)  # x, y in -1..1
+    a = theta[pick, :, :2]
+    where = torch.rand(len(k), 2, generator=gen) * 1.6 - 0.8  # where in the view the hole lands
+    shift = target - torch.einsum("nij,nj->ni", a, where)
+    limit = (1 - a.abs().sum(2)).clamp(min=0)  # the view stays inside the image, as in _affine
+    theta[pick, :, 2] = torch.maximum(torch.minimum(shift, limit), -limit)
+    return theta
+
+
 def _colour(x: torch.Tensor, gen: torch.Generator, u) -> torch.Tensor:  # noqa: ANN001
     """Saturation, channel swaps, contrast, exposure and white balance as one 3x3 matrix + offset per image,
     then gamma on half of the batch (one pass over the pixels instead of six)."""
@@ -141,11 +162,13 @@ def augment(
     gen: torch.Generator,
     strength: float = 1.0,
     crop: int | None = None,
+    focus: float = 0.0,
 ) -> Batch:
     """Geometric + photometric augmentation of a uint8 batch; returns normalised tensors and targets.
 
     ``crop``: output side in pixels (default: the input's), cut anywhere from the input at its scale,
-    so holes keep their size in pixels. Smaller crops make cheaper steps early in training."""
+    so holes keep their size in pixels. Smaller crops make cheaper steps early in training.
+    ``focus``: share of the hole images whose crop is placed to keep a hole in view."""
     n, size = len(images), images.shape[1]
     out = crop or size
     if crop is not None and (crop % 32 or crop > size or (crop < size and strength <= 0)):
@@ -155,6 +178,8 @@ def augment(
     u = lambda *shape: torch.rand(*shape, generator=gen)  # noqa: E731
     if strength > 0:
         theta = _affine(n, gen, strength, out / size)
+        if out < size and focus > 0:
+            theta = _keep_a_hole_in_view(theta, m, has_hole, focus, gen)
         size = out
         grid = F.affine_grid(theta, [n, 3, size, size], align_corners=False)
         x = F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)

@@ -59,6 +59,7 @@ def train_arm(
         precision=args.precision,
         crop=args.crop,
         crop_until=args.crop_until,
+        crop_focus=args.crop_focus,
         seed=args.seed,
         threads=args.threads,
         log_every=500,
