@@ -117,12 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.n_val} images from seed {D.VAL_SEED0}."
         ),
         "augmentation": "flips, quarter turns, +-12 deg rotation, zoom/aspect stretch 0.7-1, shifts, colour, "
-        "saturation, channel swaps, gamma, blur, down-up sampling, noise"
-        + (
-            f"; {args.crop}-px crops at the same scale for the first {args.crop_until:.0%} of the schedule"
-            if args.crop_until > 0
-            else ""
-        ),
+        f"saturation, channel swaps, gamma, blur, down-up sampling, noise; {cfg.crops()}",
         "architecture": (
             "VGG-style CNN, five stride-2 stages (224 -> 7x7), channels "
             f"{[c for c, _ in net.stages]}, 3x3 conv + BatchNorm + ReLU; two 1x1-conv heads to 2x7x7: "

@@ -108,7 +108,7 @@ def figures(
     out["wrinkle_auroc_fold_vs_wrinkled"] = auroc_of(wp[wr], wp[fold])
     out["wrinkle_false_alarm_on_single_fold"] = float((wp[fold] >= th_w).mean()) if fold.any() else float("nan")
     # hard negatives for the hole head
-    for tag in ("dot", "seam", "stripe", "fold"):
+    for tag in (*HARD_NEGATIVES, "fold"):
         sel = np.array([(tag in k) and not hole[i] for i, k in enumerate(kinds)])
         out[f"hole_false_alarm_on_{tag}"] = float((hp[sel] >= th_h).mean()) if sel.any() else float("nan")
     # where the hole head's errors are: by hole size, and with the named hard negatives left out

@@ -40,17 +40,9 @@ ARMS = {
 }
 
 
-def train_arm(
-    heads: tuple[tuple[str, str], ...], data: D.Arrays, args: argparse.Namespace
-) -> tuple[FabricNet, TrainLog]:
-    """One arm, by the shipped model's own recipe (trainer.train), for a fixed number of steps.
-
-    The same seed gives both arms the same initial weights and the same augmented batches."""
-    torch.manual_seed(args.seed)
-    net = FabricNet(heads=heads)
-    if args.init is not None:
-        net.backbone.load_state_dict(load_checkpoint(args.init).backbone.state_dict())
-    cfg = TrainConfig(
+def arm_config(args: argparse.Namespace) -> TrainConfig:
+    """Both arms' training settings: the shipped recipe, ended by a step count."""
+    return TrainConfig(
         minutes=1e9,  # steps, not the clock, end each arm: identical schedules
         max_steps=args.steps,
         batch=args.batch,
@@ -64,7 +56,19 @@ def train_arm(
         threads=args.threads,
         log_every=500,
     )
-    return net, train(net, data, cfg)
+
+
+def train_arm(
+    heads: tuple[tuple[str, str], ...], data: D.Arrays, args: argparse.Namespace
+) -> tuple[FabricNet, TrainLog]:
+    """One arm, by the shipped model's own recipe (trainer.train), for a fixed number of steps.
+
+    The same seed gives both arms the same initial weights and the same augmented batches."""
+    torch.manual_seed(args.seed)
+    net = FabricNet(heads=heads)
+    if args.init is not None:
+        net.backbone.load_state_dict(load_checkpoint(args.init).backbone.state_dict())
+    return net, train(net, data, arm_config(args))
 
 
 def table(results: dict[str, dict[str, Any]], steps: int, batch: int, start: str = "the same random") -> str:
@@ -158,8 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         "n_train": args.n_train,
         "train_minutes_both_arms": round(seconds / 60, 1),
         "init": str(args.init) if args.init else "random",
-        "recipe": f"trainer.train: sgd, peak lr {args.lr:g}, precision {args.precision}, "
-        f"{args.crop}-px crops for the first {args.crop_until:.0%} of the steps",
+        "recipe": f"trainer.train: sgd, peak lr {args.lr:g}, precision {args.precision}, {arm_config(args).crops()}",
         "lr": args.lr,
         "wall_minutes": round((time.time() - t0) / 60, 1),
         "arms": results,

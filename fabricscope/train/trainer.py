@@ -45,6 +45,13 @@ class TrainConfig:
     # model card); the shipped model was trained before that, with 0, which therefore stays the default.
     crop_focus: float = 0.0
 
+    def crops(self) -> str:
+        """The crop schedule in words, for the model card and the pooling study's summary."""
+        if self.crop_until <= 0:
+            return "full-size views throughout"
+        text = f"{self.crop}-px crops at the input's scale for the first {self.crop_until:.0%} of the schedule"
+        return text + (f", {self.crop_focus:.0%} of hole images cropped over a hole" if self.crop_focus > 0 else "")
+
 
 @dataclass
 class TrainLog:
@@ -104,7 +111,7 @@ class FineHoleHead(nn.Module):
 
 
 def add_crop_arguments(ap: argparse.ArgumentParser) -> None:
-    """--crop / --crop-until for the training CLIs, defaulting to the shipped recipe."""
+    """--crop / --crop-until / --crop-focus for the training CLIs, defaulting to the shipped recipe."""
     ap.add_argument("--crop", type=int, default=TrainConfig.crop, help="side of the early training crops (px)")
     ap.add_argument(
         "--crop-until",
