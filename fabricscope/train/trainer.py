@@ -41,9 +41,9 @@ class TrainConfig:
     # 224-px one, so the network sees more batches before the full-size finish that settles the 7x7 grid.
     crop: int = 128
     crop_until: float = 0.65  # share of the schedule trained on crops (0: never)
-    # Share of the hole images whose crop keeps a hole in view. 0.8 beat 0 in an 8-minute A/B (see the
-    # model card); the shipped model was trained before that, with 0, which therefore stays the default.
-    crop_focus: float = 0.0
+    # Share of the hole images whose crop keeps a hole in view: at 128 px a crop placed anywhere shows
+    # a hole in only 22% of the views. 0.8 beat 0 in an 8-minute A/B (hole AUROC 0.885 vs 0.834).
+    crop_focus: float = 0.8
 
     def crops(self) -> str:
         """The crop schedule in words, for the model card and the pooling study's summary."""
