@@ -79,6 +79,45 @@ def test_precision_choice():
         assert all(p.dtype == torch.float32 for p in net.parameters())  # autocast leaves weights float32
 
 
+def test_training_device_choice_fails_early_and_clearly():
+    from fabricscope.train.__main__ import parse
+    from fabricscope.train.trainer import TrainConfig, train, training_device
+
+    assert training_device("cpu") == torch.device("cpu")
+    with pytest.raises(ValueError, match="unknown device"):
+        training_device("tpu")
+    if torch.cuda.is_available():
+        assert training_device("cuda").type == "cuda"
+        return
+    with pytest.raises(ValueError, match="sees no CUDA GPU"):
+        train(None, None, TrainConfig(device="cuda"), log=False)  # before it touches the net or the data
+    with pytest.raises(SystemExit):  # the CLI refuses before minutes of rendering
+        parse(["--device", "cuda"])
+
+
+def test_augment_on_a_named_device_draws_the_same_batch():
+    """The device path keeps the CPU's random draws: the same seed gives the same batch wherever it runs."""
+    from fabricscope.train import data as D
+
+    arrays = D.build(6, D.TRAIN_SEED0, workers=1)
+    args = (arrays.images, arrays.masks, arrays.has_hole, arrays.wrinkled)
+    plain = D.augment(*args, torch.Generator().manual_seed(3), crop=128, focus=0.8)
+    named = D.augment(*args, torch.Generator().manual_seed(3), crop=128, focus=0.8, device=torch.device("cpu"))
+    for field in ("x", "hole", "wrinkle", "cells", "fine"):
+        assert torch.equal(getattr(plain, field), getattr(named, field)), field
+    # a device generator for the pixel noise changes the noise only, not the views or their targets
+    noisy = D.augment(*args, torch.Generator().manual_seed(3), crop=128, focus=0.8, noise_gen=torch.Generator())
+    assert torch.equal(noisy.cells, plain.cells) and torch.equal(noisy.hole, plain.hole)
+    assert not torch.equal(noisy.x, plain.x)
+
+
+def test_card_records_the_command_that_trained():
+    from fabricscope.train.__main__ import COMMAND, command_of
+
+    assert command_of(["--out", "/tmp/m"]) == COMMAND
+    assert command_of(["--out=/tmp/m", "--device", "cuda", "--batch", "256"]) == COMMAND + " --device cuda --batch 256"
+
+
 def test_focused_crops_keep_a_hole_in_view():
     from fabricscope.train import data as D
 

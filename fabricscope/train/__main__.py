@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shlex
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,16 @@ from fabricscope.train import data as D
 from fabricscope.train.export import export_onnx, update_card
 from fabricscope.train.metrics import auroc, best_threshold, run_batched
 from fabricscope.train.model import FabricNet
-from fabricscope.train.trainer import PEAK_LR, PRECISIONS, TrainConfig, add_crop_arguments, torch_predictor, train
+from fabricscope.train.trainer import (
+    DEVICES,
+    PEAK_LR,
+    PRECISIONS,
+    TrainConfig,
+    add_crop_arguments,
+    torch_predictor,
+    train,
+    training_device,
+)
 
 MODEL_NAME = "fabric_inspector.onnx"
 COMMAND = "python -m fabricscope.train --out models/"
@@ -52,10 +63,21 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     add_crop_arguments(ap)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=2, help="processes rendering the training data")
+    ap.add_argument(
+        "--device",
+        choices=DEVICES,
+        default="cpu",
+        help="cuda: train on the GPU (the minutes then buy many more steps: a longer schedule, not the same run)",
+    )
     ap.add_argument("--swap-pooling", action="store_true", help="hole head avg, wrinkle head max (study arm)")
     ap.add_argument("--no-eval", action="store_true", help="skip the held-out evaluation")
     ap.add_argument("--quick", action="store_true", help="tiny smoke run (seconds)")
     args = ap.parse_args(argv)
+    try:  # now, not after minutes of rendering data
+        training_device(args.device)
+    except ValueError as e:
+        ap.error(str(e))
     if args.lr is None:
         args.lr = PEAK_LR[args.optimizer]
     if args.quick:
@@ -64,13 +86,25 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def command_of(argv: list[str]) -> str:
+    """The documented command with the options this run added (all but --out): what the card records."""
+    rest, skip = [], False
+    for a in argv:
+        if skip or a == "--out" or a.startswith("--out="):
+            skip = a == "--out"
+            continue
+        rest.append(a)
+    return shlex.join([*COMMAND.split(), *rest])
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parse(argv)
+    raw = sys.argv[1:] if argv is None else argv
+    args = parse(raw)
     t_start = time.time()
     torch.set_num_threads(args.threads)
     print(f"rendering {args.n_train} training + {args.n_val} validation images ...", flush=True)
-    train_set = D.build(args.n_train, D.TRAIN_SEED0, log=True)
-    val_set = D.build(args.n_val, D.VAL_SEED0)
+    train_set = D.build(args.n_train, D.TRAIN_SEED0, workers=args.workers, log=True)
+    val_set = D.build(args.n_val, D.VAL_SEED0, workers=args.workers)
     t_data = time.time() - t_start
     print(f"data ready in {t_data:.0f} s", flush=True)
     heads = (("hole", "avg"), ("wrinkle", "max")) if args.swap_pooling else (("hole", "max"), ("wrinkle", "avg"))
@@ -88,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         crop_focus=args.crop_focus,
         seed=args.seed,
         threads=args.threads,
+        device=args.device,
     )
     tl = train(net, train_set, cfg)
     # thresholds on the validation set
@@ -103,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(f"validation: {val_fig} thresholds {thresholds}", flush=True)
     geom = net.geometry()
+    machine = f"{torch.cuda.get_device_name()} GPU" if args.device == "cuda" else f"{platform.machine()} CPU"
     card: dict[str, Any] = {
         "name": "FabricScope fabric inspector",
         "version": "1.0",
@@ -128,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         "losses": "cross-entropy on each head's pooled output + per-cell BCE on the hole map from the "
         "downsampled hole mask + (training only, not exported) BCE of a 1x1 conv on the stride-8 features "
         "against the hole mask at 28x28 (deep supervision)",
-        "training_command": COMMAND,
+        "training_command": command_of(raw),
         "training": {
             "steps": tl.steps,
             "batch": args.batch,
@@ -140,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
             "train_minutes": round(tl.seconds / 60, 1),
             "data_minutes": round(t_data / 60, 1),
             "threads": args.threads,
-            "machine": f"{platform.machine()} CPU, torch {torch.__version__}",
+            "machine": f"{machine}, torch {torch.__version__}",
         },
         "validation": {k: round(v, 4) for k, v in val_fig.items()},
         "thresholds": thresholds,

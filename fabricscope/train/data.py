@@ -131,8 +131,9 @@ def _keep_a_hole_in_view(
 
 def _colour(x: torch.Tensor, gen: torch.Generator, u) -> torch.Tensor:  # noqa: ANN001
     """Saturation, channel swaps, contrast, exposure and white balance as one 3x3 matrix + offset per image,
-    then gamma on half of the batch (one pass over the pixels instead of six)."""
-    n = x.shape[0]
+    then gamma on half of the batch (one pass over the pixels instead of six). The random draws come from
+    ``gen`` on the CPU whatever device ``x`` is on, so a run's draws do not depend on the device."""
+    n, dev = x.shape[0], x.device
     sat = (u(n) * 1.5).clamp(max=1.4)
     sat = torch.where(u(n) < 0.1, torch.zeros_like(sat), sat)
     eye = torch.eye(3).expand(n, 3, 3)
@@ -142,6 +143,7 @@ def _colour(x: torch.Tensor, gen: torch.Generator, u) -> torch.Tensor:  # noqa: 
         m[swap] = m[swap][:, torch.randperm(3, generator=gen)]
     contrast = 0.6 + 0.8 * u(n)
     gains = torch.exp((u(n, 1) - 0.6) * 0.8) * torch.exp(torch.randn(n, 3, generator=gen) * 0.08)
+    m, gains, contrast = m.to(dev), gains.to(dev), contrast.to(dev)
     chan_mean = x.mean(dim=(2, 3))  # n x 3
     grey = torch.einsum("nij,nj->ni", m, chan_mean).mean(dim=1)  # image mean after the matrix
     m = gains.unsqueeze(2) * contrast.view(n, 1, 1) * m
@@ -150,7 +152,7 @@ def _colour(x: torch.Tensor, gen: torch.Generator, u) -> torch.Tensor:  # noqa: 
     x = x.clamp_(0, 1)
     sel = u(n) < 0.5
     if sel.any():
-        x[sel] = x[sel] ** torch.exp((u(int(sel.sum()), 1, 1, 1) - 0.5) * 0.6)
+        x[sel.to(dev)] = x[sel.to(dev)] ** torch.exp((u(int(sel.sum()), 1, 1, 1) - 0.5) * 0.6).to(dev)
     return x
 
 
@@ -163,17 +165,23 @@ def augment(
     strength: float = 1.0,
     crop: int | None = None,
     focus: float = 0.0,
+    device: torch.device | None = None,
+    noise_gen: torch.Generator | None = None,
 ) -> Batch:
     """Geometric + photometric augmentation of a uint8 batch; returns normalised tensors and targets.
 
     ``crop``: output side in pixels (default: the input's), cut anywhere from the input at its scale,
     so holes keep their size in pixels. Smaller crops make cheaper steps early in training.
-    ``focus``: share of the hole images whose crop is placed to keep a hole in view."""
+    ``focus``: share of the hole images whose crop is placed to keep a hole in view.
+    ``device``: where the image work runs (a GPU for GPU training); the small random draws and the
+    mask-side targets stay on the CPU. ``noise_gen``: a generator on that device for the per-pixel noise,
+    which would otherwise be drawn on the CPU and copied over (default: ``gen``)."""
     n, size = len(images), images.shape[1]
     out = crop or size
     if crop is not None and (crop % 32 or crop > size or (crop < size and strength <= 0)):
         raise ValueError(f"crop must be a multiple of 32 up to {size}, and needs augmentation; got {out}")
-    x = torch.from_numpy(images).permute(0, 3, 1, 2).float() * (1.0 / 255.0)
+    dev = torch.device(device or "cpu")
+    x = torch.from_numpy(images).to(dev).permute(0, 3, 1, 2).float() * (1.0 / 255.0)
     m = torch.from_numpy(masks).float().unsqueeze(1) * (1.0 / (MASK_DOWN * MASK_DOWN))
     u = lambda *shape: torch.rand(*shape, generator=gen)  # noqa: E731
     if strength > 0:
@@ -181,19 +189,19 @@ def augment(
         if out < size and focus > 0:
             theta = _keep_a_hole_in_view(theta, m, has_hole, focus, gen)
         size = out
-        grid = F.affine_grid(theta, [n, 3, size, size], align_corners=False)
+        grid = F.affine_grid(theta.to(dev), [n, 3, size, size], align_corners=False)
         x = F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
         mgrid = F.affine_grid(theta, [n, 1, size // MASK_DOWN, size // MASK_DOWN], align_corners=False)
         m = F.grid_sample(m, mgrid, mode="bilinear", padding_mode="zeros", align_corners=False)
         x = _colour(x, gen, u)
         # optics: some blurred, some down-up sampled (cheap camera), then noise
-        sel = u(n) < 0.25
+        sel = (u(n) < 0.25).to(dev)
         if sel.any():
             xb = F.avg_pool2d(x[sel], 3, stride=1, padding=1, count_include_pad=False)
             if u(1) < 0.4:
                 xb = F.avg_pool2d(xb, 3, stride=1, padding=1, count_include_pad=False)
             x[sel] = xb
-        sel = u(n) < 0.15
+        sel = (u(n) < 0.15).to(dev)
         if sel.any():
             small = int(size * float(0.45 + u(1) * 0.4))
             x[sel] = F.interpolate(
@@ -202,7 +210,9 @@ def augment(
                 mode="bilinear",
                 align_corners=False,
             )
-        x = (x + torch.randn(n, 1, size, size, generator=gen) * (u(n, 1, 1, 1) * 0.03)).clamp_(0, 1)
+        ng = noise_gen or gen
+        noise = torch.randn(n, 1, size, size, generator=ng, device=ng.device).to(dev)
+        x = (x + noise * (u(n, 1, 1, 1) * 0.03).to(dev)).clamp_(0, 1)
     # targets
     px = m.sum(dim=(1, 2, 3)) * (MASK_DOWN * MASK_DOWN)  # hole pixels visible after the transform
     hh = torch.from_numpy(has_hole)
@@ -214,4 +224,5 @@ def augment(
     wrinkle = torch.from_numpy(wrinkled).long()
     x = (x - 0.5) * 4.0  # the model's normalisation: mean 0.5, std 0.25
     # channels-last: PyTorch's CPU convolutions run about twice as fast in this layout
-    return Batch(x=x.contiguous(memory_format=torch.channels_last), hole=hole, wrinkle=wrinkle, cells=cells, fine=fine)
+    x = x.contiguous(memory_format=torch.channels_last)
+    return Batch(x=x, hole=hole.to(dev), wrinkle=wrinkle.to(dev), cells=cells.to(dev), fine=fine.to(dev))

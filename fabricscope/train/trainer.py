@@ -16,6 +16,7 @@ from fabricscope.train.data import Arrays, augment
 from fabricscope.train.model import FabricNet, pool_map
 
 PRECISIONS = ("auto", "bf16", "fp32")
+DEVICES = ("cpu", "cuda")
 PEAK_LR = {"sgd": 0.1, "adamw": 1e-3}  # the optimisers train() knows, with their default peak learning rate
 
 
@@ -44,6 +45,9 @@ class TrainConfig:
     # Share of the hole images whose crop keeps a hole in view: at 128 px a crop placed anywhere shows
     # a hole in only 22% of the views. 0.8 beat 0 in an 8-minute A/B (hole AUROC 0.885 vs 0.834).
     crop_focus: float = 0.8
+    # "cuda": train on the GPU (nothing requires one). The wall-clock budget then buys many more steps,
+    # so a GPU run is a different, longer schedule, not the CPU recipe made faster.
+    device: str = "cpu"
 
     def crops(self) -> str:
         """The crop schedule in words, for the model card and the pooling study's summary."""
@@ -73,7 +77,8 @@ def losses(
         if name == "hole":
             margin = m[:, 1] - m[:, 0]
             valid = cells >= 0
-            out["cells"] = F.binary_cross_entropy_with_logits(margin[valid], cells[valid], pos_weight=torch.tensor(3.0))
+            weight = margin.new_tensor(3.0)
+            out["cells"] = F.binary_cross_entropy_with_logits(margin[valid], cells[valid], pos_weight=weight)
     return out
 
 
@@ -103,7 +108,7 @@ class FineHoleHead(nn.Module):
         assert self.features is not None, "run the network first"
         logit = self.conv(self.features.float()).squeeze(1)  # bf16 under autocast
         valid = fine >= 0
-        return F.binary_cross_entropy_with_logits(logit[valid], fine[valid], pos_weight=torch.tensor(3.0))
+        return F.binary_cross_entropy_with_logits(logit[valid], fine[valid], pos_weight=fine.new_tensor(3.0))
 
     def detach(self) -> None:
         self._hook.remove()
@@ -127,11 +132,21 @@ def add_crop_arguments(ap: argparse.ArgumentParser) -> None:
     )
 
 
-def use_bf16(precision: str) -> bool:
+def training_device(name: str) -> torch.device:
+    if name not in DEVICES:
+        raise ValueError(f"unknown device {name!r}; one of {DEVICES}")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda: this PyTorch sees no CUDA GPU (a CPU-only build, or no driver)")
+    return torch.device(name)
+
+
+def use_bf16(precision: str, device: torch.device | None = None) -> bool:
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r}")
     if precision == "fp32":
         return False
+    if device is not None and device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
     supported = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     if precision == "bf16" and not supported:
         raise ValueError("bf16 training needs a CPU with AVX512-BF16 (or AMX); use --precision fp32")
@@ -152,10 +167,18 @@ def train(net: FabricNet, data: Arrays, cfg: TrainConfig, log: bool = True) -> T
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    bf16 = use_bf16(cfg.precision)  # before the hook below: a bad setting must leave the net untouched
+    dev = training_device(cfg.device)  # these two before the hook below: a bad setting leaves the net untouched
+    bf16 = use_bf16(cfg.precision, dev)
+    noise_gen = None
+    if dev.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # two input sizes (crops, full views): tuned once each
+        noise_gen = torch.Generator(device=dev).manual_seed(cfg.seed)
     fine = FineHoleHead(net) if cfg.fine_weight > 0 and "hole" in net.heads else None
     try:
         init_hole_prior(net, cfg.hole_prior)
+        net.to(dev)
+        if fine is not None:
+            fine.to(dev)
         params = list(net.parameters()) + (list(fine.parameters()) if fine is not None else [])
         decay, no_decay = [], []
         for p in params:
@@ -175,7 +198,7 @@ def train(net: FabricNet, data: Arrays, cfg: TrainConfig, log: bool = True) -> T
         t0 = time.time()
         net.to(memory_format=torch.channels_last)  # matches the batches from data.augment: ~2x faster on CPU
         net.train()
-        running: dict[str, float] = {}
+        running: dict[str, torch.Tensor] = {}  # on the device: reading a value back each step would stall a GPU
         step = 0
         while True:
             progress = max(step / cfg.max_steps, (time.time() - t0) / budget)
@@ -198,8 +221,10 @@ def train(net: FabricNet, data: Arrays, cfg: TrainConfig, log: bool = True) -> T
                 gen,
                 crop=crop,
                 focus=cfg.crop_focus,
+                device=dev,
+                noise_gen=noise_gen,
             )
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
                 maps = [m.float() for m in net(b.x)]
             parts = losses(net, maps, b.hole, b.wrinkle, b.cells)
             if fine is not None:
@@ -216,13 +241,14 @@ def train(net: FabricNet, data: Arrays, cfg: TrainConfig, log: bool = True) -> T
             opt.step()
             step += 1
             for k, v in parts.items():
-                val = float(v.detach())
+                val = v.detach()
                 running[k] = running[k] * 0.95 + val * 0.05 if k in running else val
             if log and (step % cfg.log_every == 0 or step == 1):
                 el = time.time() - t0
-                msg = " ".join(f"{k}={v:.3f}" for k, v in running.items())
+                now = {k: float(v) for k, v in running.items()}
+                msg = " ".join(f"{k}={v:.3f}" for k, v in now.items())
                 print(f"step {step} {el / 60:.1f} min lr={lr:.2e} {msg}", flush=True)
-                tl.history.append({"step": step, "minutes": el / 60, "lr": lr, **running})
+                tl.history.append({"step": step, "minutes": el / 60, "lr": lr, **now})
         tl.steps = step
         tl.seconds = time.time() - t0
         tl.images_seen = step * cfg.batch
@@ -230,7 +256,7 @@ def train(net: FabricNet, data: Arrays, cfg: TrainConfig, log: bool = True) -> T
     finally:  # also when training raises: the hook must not outlive the run
         if fine is not None:
             fine.detach()
-        net.to(memory_format=torch.contiguous_format)
+        net.to("cpu", memory_format=torch.contiguous_format)  # export and evaluation run on the CPU
         net.eval()
     return tl
 
