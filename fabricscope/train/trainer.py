@@ -133,6 +133,7 @@ def add_crop_arguments(ap: argparse.ArgumentParser) -> None:
 
 
 def training_device(name: str) -> torch.device:
+    """The torch device for ``--device``; refuses CUDA where this torch build sees no GPU."""
     if name not in DEVICES:
         raise ValueError(f"unknown device {name!r}; one of {DEVICES}")
     if name == "cuda" and not torch.cuda.is_available():
