@@ -235,3 +235,9 @@ def test_pooling_study_runs_both_arms_by_the_shipped_recipe(tmp_path):
     assert summary["steps"] == 2 and summary["init"] == "random" and "sgd" in summary["recipe"]
     md = (tmp_path / "pooling_study.md").read_text()
     assert "0." in md and "(max)" in md and "(avg)" in md
+    assert summary["seed"] == 0
+    # a repeat with another seed is stored beside the first, not over it
+    assert study.main([*argv, "--steps", "1", "--batch", "4", "--threads", "1", "--seed", "1"]) == 0
+    assert json.loads((tmp_path / "pooling_study_seed1.json").read_text())["seed"] == 1
+    assert json.loads((tmp_path / "pooling_study.json").read_text())["steps"] == 2
+    assert (tmp_path / "pooling_study_seed1.md").exists()

@@ -162,19 +162,21 @@ def main(argv: list[str] | None = None) -> int:
         "n_train": args.n_train,
         "train_minutes_both_arms": round(seconds / 60, 1),
         "init": str(args.init) if args.init else "random",
+        "seed": args.seed,
         "recipe": f"trainer.train: sgd, peak lr {args.lr:g}, precision {args.precision}, {arm_config(args).crops()}",
         "lr": args.lr,
         "wall_minutes": round((time.time() - t0) / 60, 1),
         "arms": results,
     }
-    (args.out / "pooling_study.json").write_text(json.dumps(summary, indent=2) + "\n")
+    stem = "pooling_study" if args.seed == 0 else f"pooling_study_seed{args.seed}"  # repeats keep seed 0's files
+    (args.out / f"{stem}.json").write_text(json.dumps(summary, indent=2) + "\n")
     start = (
         f"the shipped model's trained backbone ({args.init.name}) with identical freshly initialised heads as"
         if args.init
         else "the same random"
     )
     md = table(results, args.steps, args.batch, start)
-    (args.out / "pooling_study.md").write_text(md)
+    (args.out / f"{stem}.md").write_text(md)
     print(md)
     return 0
 
