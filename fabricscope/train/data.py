@@ -83,6 +83,12 @@ class Batch:
     fine: torch.Tensor  # N x 28 x 28 float: the hole mask at stride 8 (1 hole, 0 clean, -1 edge), for deep supervision
 
 
+def _travel(linear: torch.Tensor) -> torch.Tensor:
+    """How far (x, y, in -1..1 units) a view with this N x 2 x 2 linear part may shift and stay inside
+    the image: 1 minus its half-extent along each axis, never below 0."""
+    return (1 - linear.abs().sum(2)).clamp(min=0)
+
+
 def _affine(n: int, gen: torch.Generator, strength: float, crop: float = 1.0) -> torch.Tensor:
     """Random flips, quarter turns, small rotations, zoom + independent aspect stretch, shifts.
     ``crop`` < 1: the output shows that share of the side, anywhere in the image, at the input's scale."""
@@ -94,17 +100,14 @@ def _affine(n: int, gen: torch.Generator, strength: float, crop: float = 1.0) ->
     sy = (1.0 - u(n) * 0.3 * strength) * crop
     fx = torch.where(u(n) < 0.5, -1.0, 1.0)
     cos, sin = torch.cos(ang), torch.sin(ang)
-    ext_x = (sx * cos).abs() + (sy * sin).abs()
-    ext_y = (sx * sin).abs() + (sy * cos).abs()
-    tx = (u(n) * 2 - 1) * (1 - ext_x).clamp(min=0)
-    ty = (u(n) * 2 - 1) * (1 - ext_y).clamp(min=0)
     theta = torch.zeros(n, 2, 3)
     theta[:, 0, 0] = sx * cos * fx
     theta[:, 0, 1] = -sy * sin
-    theta[:, 0, 2] = tx
     theta[:, 1, 0] = sx * sin * fx
     theta[:, 1, 1] = sy * cos
-    theta[:, 1, 2] = ty
+    travel = _travel(theta[:, :, :2])
+    theta[:, 0, 2] = (u(n) * 2 - 1) * travel[:, 0]
+    theta[:, 1, 2] = (u(n) * 2 - 1) * travel[:, 1]
     return theta
 
 
@@ -124,7 +127,7 @@ def _keep_a_hole_in_view(
     a = theta[pick, :, :2]
     where = torch.rand(len(k), 2, generator=gen) * 1.6 - 0.8  # where in the view the hole lands
     shift = target - torch.einsum("nij,nj->ni", a, where)
-    limit = (1 - a.abs().sum(2)).clamp(min=0)  # the view stays inside the image, as in _affine
+    limit = _travel(a)  # the view stays inside the image, as in _affine
     theta[pick, :, 2] = torch.maximum(torch.minimum(shift, limit), -limit)
     return theta
 
@@ -150,9 +153,9 @@ def _colour(x: torch.Tensor, gen: torch.Generator, u) -> torch.Tensor:  # noqa: 
     offset = gains * ((1.0 - contrast) * grey).unsqueeze(1)
     x = torch.einsum("nij,njhw->nihw", m, x) + offset.view(n, 3, 1, 1)
     x = x.clamp_(0, 1)
-    sel = u(n) < 0.5
+    sel = (u(n) < 0.5).to(dev)
     if sel.any():
-        x[sel.to(dev)] = x[sel.to(dev)] ** torch.exp((u(int(sel.sum()), 1, 1, 1) - 0.5) * 0.6).to(dev)
+        x[sel] = x[sel] ** torch.exp((u(int(sel.sum()), 1, 1, 1) - 0.5) * 0.6).to(dev)
     return x
 
 

@@ -8,7 +8,7 @@ same losses, optimiser, precision and augmentation), from the same initial
 weights, on exactly the same augmented batches, for the same number of steps (a
 fifth of the shipped model's, to fit the CPU budget), then evaluated with
 PyTorch on the same held-out set as the shipped model. Writes
-``pooling_study.json`` and ``pooling_study.md``.
+``pooling_study.json`` and ``pooling_study.md`` (``pooling_study_seed{N}.*`` with ``--seed N``).
 """
 
 from __future__ import annotations

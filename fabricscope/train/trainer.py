@@ -17,6 +17,7 @@ from fabricscope.train.model import FabricNet, pool_map
 
 PRECISIONS = ("auto", "bf16", "fp32")
 DEVICES = ("cpu", "cuda")
+HOLE_POS_WEIGHT = 3.0  # hole pixels/cells are rare: their BCE terms (per cell, per stride-8 block) weigh 3x
 PEAK_LR = {"sgd": 0.1, "adamw": 1e-3}  # the optimisers train() knows, with their default peak learning rate
 
 
@@ -77,7 +78,7 @@ def losses(
         if name == "hole":
             margin = m[:, 1] - m[:, 0]
             valid = cells >= 0
-            weight = margin.new_tensor(3.0)
+            weight = margin.new_tensor(HOLE_POS_WEIGHT)
             out["cells"] = F.binary_cross_entropy_with_logits(margin[valid], cells[valid], pos_weight=weight)
     return out
 
@@ -108,7 +109,8 @@ class FineHoleHead(nn.Module):
         assert self.features is not None, "run the network first"
         logit = self.conv(self.features.float()).squeeze(1)  # bf16 under autocast
         valid = fine >= 0
-        return F.binary_cross_entropy_with_logits(logit[valid], fine[valid], pos_weight=fine.new_tensor(3.0))
+        weight = fine.new_tensor(HOLE_POS_WEIGHT)
+        return F.binary_cross_entropy_with_logits(logit[valid], fine[valid], pos_weight=weight)
 
     def detach(self) -> None:
         self._hook.remove()
