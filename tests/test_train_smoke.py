@@ -21,6 +21,10 @@ def test_tiny_train_and_export(tmp_path):
     arrays = D.build(8, D.TRAIN_SEED0, workers=1)
     assert arrays.images.shape == (8, 224, 224, 3) and arrays.masks.shape == (8, 56, 56)
     assert np.array_equal(arrays.has_hole, arrays.masks.reshape(8, -1).max(1) > 0)
+    from fabricscope.synth import generate
+
+    opened = [int(generate(D.TRAIN_SEED0 + k).hole_mask.sum()) for k in range(8)]
+    assert arrays.open_pixels().tolist() == opened and any(opened)
     net = FabricNet(stages=((8, 0), (8, 0), (16, 0), (16, 0), (16, 0)))
     before = [p.detach().clone() for p in net.parameters()]
     log = train(net, arrays, TrainConfig(max_steps=2, batch=4, minutes=5, threads=1), log=False)
@@ -215,7 +219,12 @@ def test_figures_break_hole_errors_down_by_size_and_hard_negatives():
         [((112.0, 112.0),)] * 4 + [()] * 4,
         sizes,
         {"hole": 0.5, "wrinkle": 0.5},
+        open_pixels=np.array([30, 450, 120, 60, 0, 0, 0, 0]),  # a long thin slit (0.14) opens few pixels
     )
+    by_open = fig["hole_auroc_by_open_area"]
+    assert [b["n"] for b in by_open.values()] == [1, 1, 1, 0, 1]
+    assert by_open["50-100 px"]["auroc"] == pytest.approx(0.75)  # the 0.9 hole
+    assert by_open[">= 400 px"]["auroc"] == pytest.approx(0.5)  # the 0.6 hole
     by_size = fig["hole_auroc_by_size"]
     assert [b["n"] for b in by_size.values()] == [1, 1, 0, 1, 1]
     assert by_size["0%-3%"]["auroc"] == pytest.approx(0.5) and by_size["12%-100%"]["auroc"] == pytest.approx(0.75)

@@ -35,6 +35,10 @@ class Arrays:
     def __len__(self) -> int:
         return len(self.images)
 
+    def open_pixels(self) -> np.ndarray:
+        """Hole pixels per image (exact: the 4x4 blocks hold counts, not flags)."""
+        return self.masks.reshape(len(self.masks), -1).sum(1, dtype=np.int64)
+
 
 def _render(args: tuple[int, int]) -> tuple:
     seed, size = args

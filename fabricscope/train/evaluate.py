@@ -86,7 +86,14 @@ def evaluate(
         print(f"test set: {n} images in {time.time() - t0:.0f} s", flush=True)
     res = run_batched(predict, test.images)
     out = figures(
-        res, test.has_hole, test.wrinkled, test.kinds, test.hole_centres, test.hole_sizes, thresholds
+        res,
+        test.has_hole,
+        test.wrinkled,
+        test.kinds,
+        test.hole_centres,
+        test.hole_sizes,
+        thresholds,
+        open_pixels=test.open_pixels(),
     )
     out["test_seeds"] = f"{TEST_SEED0}..{TEST_SEED0 + n - 1}"
     if n_shift > 0:

@@ -35,6 +35,9 @@ def auroc_of(pos: np.ndarray, neg: np.ndarray) -> float:
 
 
 HOLE_SIZE_BINS = (0.0, 0.03, 0.05, 0.08, 0.12, 1.01)  # largest hole / image side
+# open hole pixels in the image (where the background shows), at the test size (224 x 224). A hole's
+# "size" is its longest extent; a slit 15% of the side long may open fewer pixels than a round hole 4% wide.
+HOLE_OPEN_PX_BINS = (0, 50, 100, 200, 400, 10**9)
 HARD_NEGATIVES = ("dot", "seam", "stripe")
 
 
@@ -77,8 +80,10 @@ def figures(
     thresholds: dict[str, float],
     image_size: int = 224,
     stride: int = 32,
+    open_pixels: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """All evaluation figures for one test set."""
+    """All evaluation figures for one test set. ``open_pixels`` (per image, hole pixels in the mask)
+    adds the hole head's AUROC by how much background a hole shows."""
     hp = res["hole"][1][:, 1]
     wp = res["wrinkle"][1][:, 1]
     hole = np.asarray(has_hole, bool)
@@ -117,6 +122,13 @@ def figures(
         sel = hole & (largest >= lo) & (largest < hi)
         by_size[f"{lo:.0%}-{min(hi, 1.0):.0%}"] = {"n": int(sel.sum()), "auroc": auroc_of(hp[sel], hp[~hole])}
     out["hole_auroc_by_size"] = by_size
+    if open_pixels is not None:
+        opened, by_open = np.asarray(open_pixels), {}
+        for lo, hi in pairwise(HOLE_OPEN_PX_BINS):
+            sel = hole & (opened >= lo) & (opened < hi)
+            label = f"{lo}-{hi} px" if hi < HOLE_OPEN_PX_BINS[-1] else f">= {lo} px"
+            by_open[label] = {"n": int(sel.sum()), "auroc": auroc_of(hp[sel], hp[~hole])}
+        out["hole_auroc_by_open_area"] = by_open
     hard = np.array([any(t in k for t in HARD_NEGATIVES) for k in kinds]) & ~hole
     out["hole_auroc_without_dot_seam_stripe_negatives"] = auroc_of(hp[hole], hp[~hole & ~hard])
     # holes on wrinkled cloth

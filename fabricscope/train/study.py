@@ -150,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             test_set.hole_centres,
             test_set.hole_sizes,
             th,
+            open_pixels=test_set.open_pixels(),
         )
         fig["val_hole_auroc"] = auroc(val["hole"][1][:, 1], val_set.has_hole)
         fig["val_wrinkle_auroc"] = auroc(val["wrinkle"][1][:, 1], val_set.wrinkled)
