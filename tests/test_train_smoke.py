@@ -122,6 +122,14 @@ def test_card_records_the_command_that_trained():
     assert command_of(["--out=/tmp/m", "--device", "cuda", "--batch", "256"]) == COMMAND + " --device cuda --batch 256"
 
 
+def test_cell_weight_option_defaults_to_the_shipped_recipe():
+    from fabricscope.train.__main__ import parse
+    from fabricscope.train.trainer import TrainConfig
+
+    assert parse([]).cell_weight == TrainConfig.cell_weight == 3.0
+    assert parse(["--cell-weight", "0.5"]).cell_weight == 0.5
+
+
 def test_focused_crops_keep_a_hole_in_view():
     from fabricscope.train import data as D
 

@@ -61,6 +61,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="bf16: convolutions under CPU autocast, ~1.4x more steps in the budget (auto: where supported)",
     )
     add_crop_arguments(ap)
+    ap.add_argument(
+        "--cell-weight",
+        type=float,
+        default=TrainConfig.cell_weight,
+        help="weight of the per-cell hole-map loss against the pooled losses",
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2, help="processes rendering the training data")
@@ -120,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         crop=args.crop,
         crop_until=args.crop_until,
         crop_focus=args.crop_focus,
+        cell_weight=args.cell_weight,
         seed=args.seed,
         threads=args.threads,
         device=args.device,

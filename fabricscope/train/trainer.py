@@ -30,7 +30,10 @@ class TrainConfig:
     optimizer: str = "adamw"  # or "sgd" (Nesterov momentum 0.9)
     weight_decay: float = 5e-4
     warmup: int = 100
-    cell_weight: float = 1.0
+    # weight of the per-cell hole-map loss against the pooled losses. 3 beat 1 in an 8-minute A/B
+    # (hole / small-hole AUROC 0.911 / 0.791 vs 0.891 / 0.768): the dense per-cell target carries
+    # most of what a small hole teaches, the pooled loss one bit per image.
+    cell_weight: float = 3.0
     fine_weight: float = 1.0  # deep supervision of the stride-8 features with the hole mask (0: off)
     hole_prior: float = 0.05  # initial P(hole) per cell: the hole head starts from the base rate
     seed: int = 0
