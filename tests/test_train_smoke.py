@@ -250,6 +250,7 @@ def test_pooling_study_runs_both_arms_by_the_shipped_recipe(tmp_path):
     summary = json.loads((tmp_path / "pooling_study.json").read_text())
     assert list(summary["arms"]) == list(study.ARMS)
     assert summary["steps"] == 2 and summary["init"] == "random" and "sgd" in summary["recipe"]
+    assert "cell-loss weight 3" in summary["recipe"]
     md = (tmp_path / "pooling_study.md").read_text()
     assert "0." in md and "(max)" in md and "(avg)" in md
     assert summary["seed"] == 0

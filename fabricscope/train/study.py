@@ -164,7 +164,10 @@ def main(argv: list[str] | None = None) -> int:
         "train_minutes_both_arms": round(seconds / 60, 1),
         "init": str(args.init) if args.init else "random",
         "seed": args.seed,
-        "recipe": f"trainer.train: sgd, peak lr {args.lr:g}, precision {args.precision}, {arm_config(args).crops()}",
+        "recipe": (
+            f"trainer.train: sgd, peak lr {args.lr:g}, precision {args.precision}, "
+            f"cell-loss weight {arm_config(args).cell_weight:g}, {arm_config(args).crops()}"
+        ),
         "lr": args.lr,
         "wall_minutes": round((time.time() - t0) / 60, 1),
         "arms": results,
