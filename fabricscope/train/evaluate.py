@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from fabricscope.synth import generate
-from fabricscope.train.data import SHIFT_SEED0, TEST_SEED0, build
+from fabricscope.train.data import SHIFT_SEED0, TEST_SEED0, Arrays, build
 from fabricscope.train.metrics import Predict, figures, run_batched
 
 DIRECTIONS = ((0, 1), (1, 0), (1, 1), (1, -1), (0, -1), (-1, 0), (-1, -1), (-1, 1))
@@ -77,15 +77,11 @@ def shift_study(
     return out
 
 
-def evaluate(
-    predict: Predict, thresholds: dict[str, float], n: int = 2000, n_shift: int = 150, log: bool = True
+def figures_on_set(
+    res: dict[str, tuple[np.ndarray, np.ndarray]], test: Arrays, thresholds: dict[str, float]
 ) -> dict[str, Any]:
-    t0 = time.time()
-    test = build(n, TEST_SEED0, log=log)
-    if log:
-        print(f"test set: {n} images in {time.time() - t0:.0f} s", flush=True)
-    res = run_batched(predict, test.images)
-    out = figures(
+    """metrics.figures for predictions ``res`` on the labelled set ``test``."""
+    return figures(
         res,
         test.has_hole,
         test.wrinkled,
@@ -95,6 +91,17 @@ def evaluate(
         thresholds,
         open_pixels=test.open_pixels(),
     )
+
+
+def evaluate(
+    predict: Predict, thresholds: dict[str, float], n: int = 2000, n_shift: int = 150, log: bool = True
+) -> dict[str, Any]:
+    t0 = time.time()
+    test = build(n, TEST_SEED0, log=log)
+    if log:
+        print(f"test set: {n} images in {time.time() - t0:.0f} s", flush=True)
+    res = run_batched(predict, test.images)
+    out = figures_on_set(res, test, thresholds)
     out["test_seeds"] = f"{TEST_SEED0}..{TEST_SEED0 + n - 1}"
     if n_shift > 0:
         out["shift"] = shift_study(predict, n_shift)

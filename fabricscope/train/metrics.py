@@ -59,6 +59,21 @@ def best_threshold(probs: np.ndarray, labels: np.ndarray) -> float:
     return float(cands[ok[np.argmin(np.abs(cands[ok] - 0.5))]])
 
 
+def _auroc_by_bin(
+    probs: np.ndarray,
+    positive: np.ndarray,
+    values: np.ndarray,
+    bins: tuple[float, ...],
+    label: Callable[[float, float], str],
+) -> dict[str, dict[str, float]]:
+    """AUROC of each bin's positives (by ``values``) against all negatives, keyed by ``label(lo, hi)``."""
+    out = {}
+    for lo, hi in pairwise(bins):
+        sel = positive & (values >= lo) & (values < hi)
+        out[label(lo, hi)] = {"n": int(sel.sum()), "auroc": auroc_of(probs[sel], probs[~positive])}
+    return out
+
+
 def run_batched(predict: Predict, images: np.ndarray, batch: int = 64) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     out: dict[str, list[list[np.ndarray]]] = {}
     for i in range(0, len(images), batch):
@@ -117,18 +132,17 @@ def figures(
         sel = np.array([(tag in k) and not hole[i] for i, k in enumerate(kinds)])
         out[f"hole_false_alarm_on_{tag}"] = float((hp[sel] >= th_h).mean()) if sel.any() else float("nan")
     # where the hole head's errors are: by hole size, and with the named hard negatives left out
-    by_size, largest = {}, np.asarray(sizes)
-    for lo, hi in pairwise(HOLE_SIZE_BINS):
-        sel = hole & (largest >= lo) & (largest < hi)
-        by_size[f"{lo:.0%}-{min(hi, 1.0):.0%}"] = {"n": int(sel.sum()), "auroc": auroc_of(hp[sel], hp[~hole])}
-    out["hole_auroc_by_size"] = by_size
+    out["hole_auroc_by_size"] = _auroc_by_bin(
+        hp, hole, np.asarray(sizes), HOLE_SIZE_BINS, lambda lo, hi: f"{lo:.0%}-{min(hi, 1.0):.0%}"
+    )
     if open_pixels is not None:
-        opened, by_open = np.asarray(open_pixels), {}
-        for lo, hi in pairwise(HOLE_OPEN_PX_BINS):
-            sel = hole & (opened >= lo) & (opened < hi)
-            label = f"{lo}-{hi} px" if hi < HOLE_OPEN_PX_BINS[-1] else f">= {lo} px"
-            by_open[label] = {"n": int(sel.sum()), "auroc": auroc_of(hp[sel], hp[~hole])}
-        out["hole_auroc_by_open_area"] = by_open
+        out["hole_auroc_by_open_area"] = _auroc_by_bin(
+            hp,
+            hole,
+            np.asarray(open_pixels),
+            HOLE_OPEN_PX_BINS,
+            lambda lo, hi: f"{lo}-{hi} px" if hi < HOLE_OPEN_PX_BINS[-1] else f">= {lo} px",
+        )
     hard = np.array([any(t in k for t in HARD_NEGATIVES) for k in kinds]) & ~hole
     out["hole_auroc_without_dot_seam_stripe_negatives"] = auroc_of(hp[hole], hp[~hole & ~hard])
     # holes on wrinkled cloth

@@ -22,7 +22,8 @@ from typing import Any
 import torch
 
 from fabricscope.train import data as D
-from fabricscope.train.metrics import auroc, best_threshold, figures, run_batched
+from fabricscope.train.evaluate import figures_on_set
+from fabricscope.train.metrics import auroc, best_threshold, run_batched
 from fabricscope.train.model import FabricNet, load_checkpoint
 from fabricscope.train.trainer import (
     PEAK_LR,
@@ -142,21 +143,13 @@ def main(argv: list[str] | None = None) -> int:
             "wrinkle": best_threshold(val["wrinkle"][1][:, 1], val_set.wrinkled),
         }
         res = run_batched(predict, test_set.images)
-        fig = figures(
-            res,
-            test_set.has_hole,
-            test_set.wrinkled,
-            test_set.kinds,
-            test_set.hole_centres,
-            test_set.hole_sizes,
-            th,
-            open_pixels=test_set.open_pixels(),
-        )
+        fig = figures_on_set(res, test_set, th)
         fig["val_hole_auroc"] = auroc(val["hole"][1][:, 1], val_set.has_hole)
         fig["val_wrinkle_auroc"] = auroc(val["wrinkle"][1][:, 1], val_set.wrinkled)
         results[name] = fig
         print(name, json.dumps({k: v for k, v in fig.items() if "auroc" in k}), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
+    cfg = arm_config(args)
     summary = {
         "steps": args.steps,
         "batch": args.batch,
@@ -166,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         "seed": args.seed,
         "recipe": (
             f"trainer.train: sgd, peak lr {args.lr:g}, precision {args.precision}, "
-            f"cell-loss weight {arm_config(args).cell_weight:g}, {arm_config(args).crops()}"
+            f"cell-loss weight {cfg.cell_weight:g}, {cfg.crops()}"
         ),
         "lr": args.lr,
         "wall_minutes": round((time.time() - t0) / 60, 1),
