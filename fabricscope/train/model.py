@@ -4,6 +4,9 @@ Backbone: five stride-2 stages (224 -> 112 -> 56 -> 28 -> 14 -> 7), each a 3x3
 stride-2 conv, the last three stages followed by one more 3x3 conv; BatchNorm +
 ReLU. Each head is a 1x1 conv to 2 channels (0 = fine, 1 = defect) over the 7x7 grid, then its global pooling
 (``max`` or ``avg``, per channel) and a softmax over the two classes.
+
+The exported graph may average each head's map over flipped views of the input before pooling
+(``views``, see ``view_averaged_maps``); training always sees one view.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from torch.nn import functional as F
 
 # (out_channels, extra 3x3 convs after the stride-2 conv) per stage
 DEFAULT_STAGES: tuple[tuple[int, int], ...] = ((16, 0), (32, 0), (64, 1), (96, 1), (144, 1))
+VIEWS = (1, 2, 4)  # 1: the image; 2: + its left-right mirror; 4: + the up-down and the both-ways mirrors
 MEAN = (0.5, 0.5, 0.5)
 STD = (0.25, 0.25, 0.25)
 
@@ -42,8 +46,12 @@ class FabricNet(nn.Module):
         self,
         heads: tuple[tuple[str, str], ...] = (("hole", "max"), ("wrinkle", "avg")),
         stages: tuple[tuple[int, int], ...] = DEFAULT_STAGES,
+        views: int = 1,
     ) -> None:
         super().__init__()
+        if views not in VIEWS:
+            raise ValueError(f"views must be one of {VIEWS}; got {views}")
+        self.views = views  # used by ExportWrapper only: how many flipped views the exported maps average
         layers: list[nn.Module] = []
         cin = 3
         for cout, extra in stages:
@@ -74,6 +82,29 @@ class FabricNet(nn.Module):
         return Geometry(stride=jump, receptive_field=rf)
 
 
+def view_averaged_maps(net: FabricNet, x: torch.Tensor, views: int) -> list[torch.Tensor]:
+    """Each head's map averaged over ``views`` mirrored copies of ``x`` (NCHW), each map mirrored back.
+
+    The training views come mirrored and turned, so the network answers nearly the same on a mirrored
+    image; averaging the answers cancels much of what it gets wrong on one view alone. The mirrors form
+    a group, so the averaged map mirrors exactly with the input. A map cell covers the same pixels in
+    every view when H and W are multiples of 32 (224 -> 7 cells of 32 px). One pass over a V*N batch."""
+    if views not in VIEWS:
+        raise ValueError(f"views must be one of {VIEWS}; got {views}")
+    if views == 1:
+        return net(x)
+    flips: list[tuple[int, ...]] = [(), (3,), (2,), (2, 3)][:views]
+    n = x.shape[0]
+    maps = net(torch.cat([x.flip(f) if f else x for f in flips]))
+    out = []
+    for m in maps:
+        total = m[:n]
+        for k in range(1, views):
+            total = total + m[k * n : (k + 1) * n].flip(flips[k])
+        out.append(total * (1.0 / views))
+    return out
+
+
 def stages_from_state(state: dict[str, torch.Tensor]) -> tuple[tuple[int, int], ...]:
     """Recover the stage layout from a state dict (a new stage starts where the channel count changes)."""
     convs = sorted(
@@ -96,7 +127,8 @@ def load_checkpoint(path: str | os.PathLike) -> FabricNet:
     obj = torch.load(path, map_location="cpu", weights_only=True)
     state = obj["state_dict"] if "state_dict" in obj else obj
     heads = tuple(tuple(h) for h in obj["heads"]) if "heads" in obj else (("hole", "max"), ("wrinkle", "avg"))
-    net = FabricNet(heads=heads, stages=stages_from_state(state))  # type: ignore[arg-type]
+    views = int(obj.get("views", 1))
+    net = FabricNet(heads=heads, stages=stages_from_state(state), views=views)  # type: ignore[arg-type]
     net.load_state_dict(state)
     return net.eval()
 
@@ -133,7 +165,7 @@ class ExportWrapper(nn.Module):
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
         x = image.to(torch.float32).permute(0, 3, 1, 2)
         x = (x - self.mean) * self.inv_std
-        maps = self.net(x)
+        maps = view_averaged_maps(self.net, x, self.net.views)
         out: list[torch.Tensor] = []
         for m, pooling in zip(maps, self.net.poolings, strict=True):
             out.append(m)
