@@ -38,7 +38,7 @@ def _mirror_check(sess: ort.InferenceSession, x: np.ndarray, axes: tuple[int, ..
 def test_shipped_model_averages_mirrored_views():
     meta = {p.key: p.value for p in __import__("onnx").load(str(MODEL), load_external_data=False).metadata_props}
     card = json.loads(meta["fabricscope.card"])
-    assert card["views"] == 2 and "mirrored views" in card["architecture"]
+    assert card["views"] == 2 and "2 views, the image and its left-right mirror" in card["architecture"]
     from fabricscope.synth import generate
 
     x = np.stack([generate(seed).image for seed in (21, 22)])

@@ -6,6 +6,10 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
 
 STYLE = Path(__file__).resolve().parents[2] / "resources" / "style.qss"
 
@@ -63,6 +67,9 @@ def apply_theme(app: object) -> None:
         (roles.PlaceholderText, "#9aa0a6"),
     ):
         pal.setColor(role, QColor(colour))
+    # greyed text for disabled widgets: without it a disabled button (Stop after a batch) looks live
+    for role in (roles.ButtonText, roles.WindowText, roles.Text):
+        pal.setColor(QPalette.ColorGroup.Disabled, role, QColor("#6f7378"))
     app.setPalette(pal)  # type: ignore[attr-defined]
     if STYLE.exists():
         app.setStyleSheet(STYLE.read_text())  # type: ignore[attr-defined]
@@ -83,23 +90,31 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(list(sys.argv[1:] if argv is None else argv))
+def make_app() -> tuple[QApplication, object]:
+    """The QApplication as the app runs it (GIL sharing, pyqtgraph options, names, theme) and the
+    garbage-collection guard, which the caller keeps alive while the app runs."""
     os.environ.setdefault("QT_MEDIA_BACKEND", "ffmpeg")
     share_the_gil()
     import pyqtgraph as pg
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
+
+    pg.setConfigOptions(imageAxisOrder="row-major", antialias=True, background="#1e1f22", foreground="#d8d8d8")
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("FabricScope")
+    app.setOrganizationName("FabricScope")
+    apply_theme(app)
+    return app, collect_garbage_on_gui_thread()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(list(sys.argv[1:] if argv is None else argv))
+    app, _gc_guard = make_app()  # the guard must stay alive as long as the app runs
+    from PySide6.QtCore import QTimer
 
     from fabricscope.gui.main_window import MainWindow
     from fabricscope.gui.settings import open_settings
 
-    pg.setConfigOptions(imageAxisOrder="row-major", antialias=True, background="#1e1f22", foreground="#d8d8d8")
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("FabricScope")
-    app.setOrganizationName("FabricScope")
-    apply_theme(app)
-    gc_guard = collect_garbage_on_gui_thread()  # noqa: F841 (kept alive for the app's lifetime)
     settings = open_settings(args.settings)
     if args.provider:
         settings.setValue("provider", args.provider)

@@ -131,9 +131,10 @@ def architecture(net: FabricNet) -> str:
         f"receptive field {geom.receptive_field} px"
     )
     if net.views > 1:
+        mirrors = "its left-right mirror" if net.views == 2 else "its left-right, up-down and both-ways mirrors"
         text += (
-            f"; in the exported graph each map is the mean over {net.views} mirrored views of the input "
-            "(the image, left-right, up-down, both), mirrored back, before pooling"
+            f"; in the exported graph each map is the mean over {net.views} views, the image and {mirrors}, "
+            "each map mirrored back, before pooling"
         )
     return text
 
