@@ -86,7 +86,7 @@ def view_averaged_maps(net: FabricNet, x: torch.Tensor, views: int) -> list[torc
     """Each head's map averaged over ``views`` mirrored copies of ``x`` (NCHW), each map mirrored back.
 
     The training views come mirrored and turned, so the network answers nearly the same on a mirrored
-    image; averaging the answers cancels much of what it gets wrong on one view alone. The mirrors form
+    image; averaging the answers cancels part of what it gets wrong on one view alone. The mirrors form
     a group, so the averaged map mirrors exactly with the input. A map cell covers the same pixels in
     every view when H and W are multiples of 32 (224 -> 7 cells of 32 px). One pass over a V*N batch."""
     if views not in VIEWS:
