@@ -181,15 +181,15 @@ def training_card(
 
 def checkpoint_card(args: argparse.Namespace, raw: list[str]) -> dict[str, Any]:
     """The card of the ONNX file beside ``--from-checkpoint`` (its training record), plus this export."""
-    from fabricscope.contract import KEY_CARD
-
     beside = args.from_checkpoint.with_suffix(".onnx")
     card: dict[str, Any] = {"name": "FabricScope fabric inspector", "version": "1.0"}
     if beside.is_file():
         import onnx
 
+        from fabricscope.contract import parse_metadata
+
         meta = {p.key: p.value for p in onnx.load(str(beside), load_external_data=False).metadata_props}
-        card = json.loads(meta.get(KEY_CARD, "{}")) or card
+        card = dict(parse_metadata(meta).card) or card
     card["export_command"] = command_of(raw)
     return card
 
