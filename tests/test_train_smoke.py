@@ -128,6 +128,8 @@ def test_cell_weight_option_defaults_to_the_shipped_recipe():
 
     assert parse([]).cell_weight == TrainConfig.cell_weight == 3.0
     assert parse(["--cell-weight", "0.5"]).cell_weight == 0.5
+    assert parse([]).sharp_below == TrainConfig.sharp_below == 0.0  # off in the shipped recipe
+    assert parse(["--sharp-below", "150"]).sharp_below == 150.0
 
 
 def test_focused_crops_keep_a_hole_in_view():
@@ -143,6 +145,34 @@ def test_focused_crops_keep_a_hole_in_view():
     assert (anywhere.hole == 1).sum() < n // 2
     assert (focused.hole == 1).all()
     assert ((focused.cells == 1).flatten(1).any(1)).all()
+
+
+def test_sharp_below_spares_small_holes_the_blur_and_nothing_else():
+    """Hole views showing fewer than ``sharp_below`` hole pixels skip blur and down-up sampling; every other
+    view, every target and every random draw stay as in the shipped recipe."""
+    from fabricscope.train import data as D
+
+    n = 64
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (n, 224, 224, 3), dtype=np.uint8)  # texture, so blur shows
+    masks = np.zeros((n, 56, 56), np.uint8)
+    masks[: n // 2, 27:29, 27:29] = 16  # a 64-px hole at the centre of the first half
+    has_hole, wrinkled = np.arange(n) < n // 2, np.zeros(n, bool)
+    args = (images, masks, has_hole, wrinkled)
+    plain = D.augment(*args, torch.Generator().manual_seed(1), strength=1e-6)
+    sharp = D.augment(*args, torch.Generator().manual_seed(1), strength=1e-6, sharp_below=150)
+    for field in ("hole", "wrinkle", "cells", "fine"):
+        assert torch.equal(getattr(plain, field), getattr(sharp, field)), field
+    assert torch.equal(plain.x[n // 2 :], sharp.x[n // 2 :])  # no hole: the same optics
+
+    def detail(x: torch.Tensor) -> torch.Tensor:  # mean absolute step between neighbouring pixels
+        return (x[:, :, :, 1:] - x[:, :, :, :-1]).abs().mean(dim=(1, 2, 3))
+
+    softened = detail(plain.x[: n // 2]) < detail(sharp.x[: n // 2]) * 0.9
+    assert 0 < int(softened.sum()) < n // 2  # some small-hole views were blurred in the recipe, none now
+    assert torch.equal(plain.x[: n // 2][~softened], sharp.x[: n // 2][~softened])
+    # the hole is small only below the limit: 64 shown pixels are not under 50
+    assert torch.equal(D.augment(*args, torch.Generator().manual_seed(1), strength=1e-6, sharp_below=50).x, plain.x)
 
 
 def test_images_smaller_than_the_crop_train_at_their_own_size():

@@ -35,7 +35,7 @@ from fabricscope.train.trainer import (
     PRECISIONS,
     TrainConfig,
     TrainLog,
-    add_crop_arguments,
+    add_view_arguments,
     torch_predictor,
     train,
     training_device,
@@ -63,7 +63,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default="auto",
         help="bf16: convolutions under CPU autocast, ~1.4x more steps in the budget (auto: where supported)",
     )
-    add_crop_arguments(ap)
+    add_view_arguments(ap)
     ap.add_argument(
         "--cell-weight",
         type=float,
@@ -158,7 +158,8 @@ def training_card(
             f"{args.n_val} images from seed {D.VAL_SEED0}."
         ),
         "augmentation": "flips, quarter turns, +-12 deg rotation, zoom/aspect stretch 0.7-1, shifts, colour, "
-        f"saturation, channel swaps, gamma, blur, down-up sampling, noise; {cfg.crops()}",
+        f"saturation, channel swaps, gamma, blur, down-up sampling, noise; {cfg.crops()}"
+        + (f"; hole views showing < {cfg.sharp_below:g} hole pixels are never blurred" if cfg.sharp_below else ""),
         "losses": "cross-entropy on each head's pooled output + per-cell BCE on the hole map from the "
         "downsampled hole mask + (training only, not exported) BCE of a 1x1 conv on the stride-8 features "
         "against the hole mask at 28x28 (deep supervision)",
@@ -224,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
             crop=args.crop,
             crop_until=args.crop_until,
             crop_focus=args.crop_focus,
+            sharp_below=args.sharp_below,
             cell_weight=args.cell_weight,
             seed=args.seed,
             threads=args.threads,

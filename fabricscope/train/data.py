@@ -174,6 +174,7 @@ def augment(
     focus: float = 0.0,
     device: torch.device | None = None,
     noise_gen: torch.Generator | None = None,
+    sharp_below: float = 0.0,
 ) -> Batch:
     """Geometric + photometric augmentation of a uint8 batch; returns normalised tensors and targets.
 
@@ -182,7 +183,10 @@ def augment(
     ``focus``: share of the hole images whose crop is placed to keep a hole in view.
     ``device``: where the image work runs (a GPU for GPU training); the small random draws and the
     mask-side targets stay on the CPU. ``noise_gen``: a generator on that device for the per-pixel noise,
-    which would otherwise be drawn on the CPU and copied over (default: ``gen``)."""
+    which would otherwise be drawn on the CPU and copied over (default: ``gen``).
+    ``sharp_below``: hole images that show fewer hole pixels than this after the geometric transform
+    skip the blur and the down-up sampling, which can wipe out a small hole that stays labelled a hole
+    (0: off, the shipped recipe; the random draws are the same either way)."""
     n, size = len(images), images.shape[1]
     out = crop or size
     if crop is not None and (crop % 32 or crop > size or (crop < size and strength <= 0)):
@@ -202,13 +206,15 @@ def augment(
         m = F.grid_sample(m, mgrid, mode="bilinear", padding_mode="zeros", align_corners=False)
         x = _colour(x, gen, u)
         # optics: some blurred, some down-up sampled (cheap camera), then noise
-        sel = (u(n) < 0.25).to(dev)
+        shown = m.sum(dim=(1, 2, 3)) * (MASK_DOWN * MASK_DOWN)
+        soft = ~(torch.from_numpy(np.asarray(has_hole, bool)) & (shown < sharp_below)).to(dev)
+        sel = (u(n) < 0.25).to(dev) & soft
         if sel.any():
             xb = F.avg_pool2d(x[sel], 3, stride=1, padding=1, count_include_pad=False)
             if u(1) < 0.4:
                 xb = F.avg_pool2d(xb, 3, stride=1, padding=1, count_include_pad=False)
             x[sel] = xb
-        sel = (u(n) < 0.15).to(dev)
+        sel = (u(n) < 0.15).to(dev) & soft
         if sel.any():
             small = int(size * float(0.45 + u(1) * 0.4))
             x[sel] = F.interpolate(

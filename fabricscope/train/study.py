@@ -30,7 +30,7 @@ from fabricscope.train.trainer import (
     PRECISIONS,
     TrainConfig,
     TrainLog,
-    add_crop_arguments,
+    add_view_arguments,
     torch_predictor,
     train,
 )
@@ -53,6 +53,7 @@ def arm_config(args: argparse.Namespace) -> TrainConfig:
         crop=args.crop,
         crop_until=args.crop_until,
         crop_focus=args.crop_focus,
+        sharp_below=args.sharp_below,
         seed=args.seed,
         threads=args.threads,
         log_every=500,
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=PEAK_LR["sgd"], help="peak learning rate, SGD as in the shipped recipe")
     ap.add_argument("--precision", choices=PRECISIONS, default="auto")
-    add_crop_arguments(ap)
+    add_view_arguments(ap)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument(
