@@ -26,6 +26,7 @@ from . import batch, providers, ray_engine
 from .imaging import MAX_PIXELS
 from .inspector import DEFAULT_MODEL, Inspector, ModelError
 from .report import ReportError, check_writable
+from .synth.renderers import RENDERERS
 
 EXIT_OK, EXIT_FLAGGED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 1, 2, 130, 141
 
@@ -147,6 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--n", type=_positive_int, required=True, help="number of images")
     synth.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     synth.add_argument("--size", type=_positive_int, default=224, help="image side in pixels (default: 224)")
+    synth.add_argument(
+        "--renderer",
+        choices=RENDERERS,
+        default="training",
+        help="training: the model's own generator; varied: with blotch prints and crumpled ripples; "
+        "other: the independent spectral renderer the model never trained on (default: training)",
+    )
 
     gui = sub.add_parser("gui", help="open the desktop app (the default)", add_help=False)
     gui.add_argument("gui_args", nargs=argparse.REMAINDER, help="arguments for the app (see: fabricscope gui --help)")
@@ -446,7 +454,9 @@ def cmd_synth(args: argparse.Namespace) -> int:
         from .synth import write_dataset
     except ImportError as exc:
         raise UsageError(f"the synthetic data generator is not available: {exc}") from None
-    labels = write_dataset(args.out, args.n, seed=args.seed, size=args.size)
+    if args.renderer == "other" and args.size < 64:
+        raise UsageError("--renderer other needs --size 64 or more")
+    labels = write_dataset(args.out, args.n, seed=args.seed, size=args.size, renderer=args.renderer)
     print(f"wrote {args.n} images to {args.out}; labels: {labels}")
     return EXIT_OK
 

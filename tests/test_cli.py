@@ -12,6 +12,7 @@ import time
 import types
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 from toy_model import fabric_like
@@ -300,3 +301,19 @@ def test_bundled_samples_are_small_and_score(toy_model: Path, tmp_path: Path) ->
     assert run_cli("score", samples, "--model", toy_model, "--out", out, "-q") == 0
     rows = report.read_rows(out)
     assert len(rows) == len(files) and all(r["status"] == "ok" for r in rows)
+
+
+def test_synth_other_renderer(tmp_path: Path) -> None:
+    """`fabricscope synth --renderer other` writes the independent renderer's images with their labels."""
+    from PIL import Image
+
+    from fabricscope.synth.spectral import generate_other
+
+    assert run_cli("synth", tmp_path / "o", "--n", "2", "--seed", "5", "--size", "96", "--renderer", "other") == 0
+    rows = (tmp_path / "o" / "labels.csv").read_text().strip().splitlines()
+    assert len(rows) == 3
+    s = generate_other(6, 96)
+    assert rows[2].endswith(s.kind) and rows[2].split(",")[1] == str(int(s.has_hole))
+    mask = np.asarray(Image.open(tmp_path / "o" / "masks" / "000001.png")) > 127
+    assert np.array_equal(mask, s.hole_mask)
+    assert run_cli("synth", tmp_path / "p", "--n", "1", "--size", "32", "--renderer", "other") != 0

@@ -145,3 +145,35 @@ def test_write_dataset(tmp_path):
         assert int(row["has_hole"]) == int(mask.any())
         assert abs(float(row["hole_fraction"]) - mask.mean()) < 1e-5
         assert int(row["wrinkled"]) == int(s.wrinkled)
+
+
+def test_variety_adds_prints_and_ripples_and_keeps_labels():
+    """generate(variety=True) changes the look of some images, never their labels or hole masks; off,
+    the images are those the shipped model was trained on (its own random stream, drawn only when on)."""
+    changed = 0
+    tags = set()
+    for seed in range(40):
+        a, b = generate(seed), generate(seed, variety=True)
+        assert np.array_equal(a.hole_mask, b.hole_mask)
+        assert (a.has_hole, a.wrinkled, a.hole_centres) == (b.has_hole, b.wrinkled, b.hole_centres)
+        assert b.kind.startswith(a.kind)
+        extra = set(b.kind[len(a.kind) :].split("+")) - {""}
+        assert extra <= {"blotch", "ripples"}
+        assert not ("ripples" in extra and not b.wrinkled)  # ripples are wrinkles, never on smooth cloth
+        assert np.array_equal(a.image, b.image) == (not extra)
+        changed += bool(extra)
+        tags |= extra
+    assert tags == {"blotch", "ripples"} and 8 <= changed <= 30
+
+
+def test_ripples_bend_the_crease_lines():
+    """A meandering crease: its height peaks off the straight line through its centre."""
+    from fabricscope.synth.generator import Crease, _height_field
+
+    straight = Crease(cy=112, cx=112, angle=0.0, length=200, width=2.0, amp=3.0, curv=0.0, sharp=False)
+    wavy = Crease(**{**straight.__dict__, "wave": 8.0, "wave_len": 10.0})
+    h_straight, _, _ = _height_field([straight], 224, 224, None)
+    h_wavy, _, _ = _height_field([wavy], 224, 224, None)
+    rows_straight = np.argmax(h_straight, axis=0)[40:184]
+    rows_wavy = np.argmax(h_wavy, axis=0)[40:184]
+    assert np.ptp(rows_straight) <= 2 and np.ptp(rows_wavy) >= 12

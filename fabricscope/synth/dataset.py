@@ -7,13 +7,16 @@ from pathlib import Path
 
 import numpy as np
 
-from fabricscope.synth.generator import generate
+from fabricscope.synth.renderers import render
 
 LABEL_FIELDS = ("file", "has_hole", "wrinkled", "hole_fraction", "kind")
 
 
-def write_dataset(out_dir: Path, n: int, seed: int = 0, size: int = 224, jpeg: bool = True) -> Path:
-    """Write ``n`` samples (seeds ``seed .. seed+n-1``) under ``out_dir``; return the labels.csv path.
+def write_dataset(
+    out_dir: Path, n: int, seed: int = 0, size: int = 224, jpeg: bool = True, renderer: str = "training"
+) -> Path:
+    """Write ``n`` samples (seeds ``seed .. seed+n-1``) of the named generator (``renderers.RENDERERS``)
+    under ``out_dir``; return the labels.csv path.
 
     Layout: ``images/NNNNNN.jpg`` (or ``.png``), ``masks/NNNNNN.png`` (255 = hole) and
     ``labels.csv`` with columns file, has_hole, wrinkled, hole_fraction, kind
@@ -23,6 +26,7 @@ def write_dataset(out_dir: Path, n: int, seed: int = 0, size: int = 224, jpeg: b
 
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
+    render(0, 64, renderer)  # an unknown renderer fails here, before any folder is made
     out_dir = Path(out_dir)
     (out_dir / "images").mkdir(parents=True, exist_ok=True)
     (out_dir / "masks").mkdir(parents=True, exist_ok=True)
@@ -32,7 +36,7 @@ def write_dataset(out_dir: Path, n: int, seed: int = 0, size: int = 224, jpeg: b
         writer = csv.writer(fh)
         writer.writerow(LABEL_FIELDS)
         for k in range(n):
-            s = generate(seed + k, (size, size))
+            s = render(seed + k, size, renderer)
             name = f"{k:06d}"
             rel = f"images/{name}.{ext}"
             im = Image.fromarray(s.image)

@@ -58,6 +58,9 @@ class Crease:
     amp: float
     curv: float
     sharp: bool
+    wave: float = 0.0  # sideways meander of the crease line (px), for the ripples of ``variety``
+    wave_len: float = 1.0  # px per radian of the meander
+    wave_phase: float = 0.0
 
 
 @dataclass
@@ -329,6 +332,67 @@ def _fold(rng: np.random.Generator, h: int, w: int, s: float) -> Crease:
     )
 
 
+def _ripples(rng: np.random.Generator, h: int, w: int, s: float) -> list[Crease]:
+    """Crumpled cloth: 20-45 short creases whose lines meander and bend, packed over the surface."""
+    n = int(rng.integers(20, 46) * max(1.0, (h * w) / (min(h, w) ** 2)) ** 0.5)
+    aligned = rng.random() < 0.6
+    main = rng.uniform(0, np.pi)
+    out = []
+    for _ in range(n):
+        width = rng.uniform(1.8, 5.0)
+        out.append(
+            Crease(
+                cy=rng.uniform(-0.05, 1.05) * h,
+                cx=rng.uniform(-0.05, 1.05) * w,
+                angle=float(main + rng.normal(0, 0.3) if aligned else rng.uniform(0, np.pi)),
+                length=float(rng.uniform(0.15, 0.6) * min(h, w)),
+                width=float(width * s),
+                amp=float(width * rng.uniform(0.4, 0.9) * s * rng.choice([-1, 1])),
+                curv=float(rng.normal(0, 0.006) / s),
+                sharp=bool(rng.random() < 0.5),
+                wave=float(rng.uniform(2.0, 10.0) * s),
+                wave_len=float(rng.uniform(5.0, 20.0) * s),
+                wave_phase=float(rng.uniform(0, 2 * np.pi)),
+            )
+        )
+    return out
+
+
+def _add_variety(rng: np.random.Generator, scene: Scene, h: int, w: int) -> None:
+    """``generate(variety=True)``: large blotch prints on a quarter of the images and crumpled ripples
+    for half of the wrinkled ones. Drawn from their own random stream, so the rest of the scene (and
+    every image of ``variety=False``) stays exactly as before."""
+    if rng.random() < 0.25:
+        waves = []
+        for k in range(6):  # three broad waves, then three finer ones warped by the first three
+            lam = rng.uniform(40, 140) if k < 3 else rng.uniform(25, 80)
+            a = rng.uniform(0, 2 * np.pi)
+            k_ = 2 * np.pi / lam
+            waves.append((k_ * np.cos(a), k_ * np.sin(a), rng.uniform(0, 2 * np.pi), rng.uniform(0.5, 2.0)))
+        palette = np.stack([_random_colour(rng) for _ in range(int(rng.integers(1, 4)))])
+        scene.blotch = (np.array(waves, np.float32), palette.astype(np.float32))
+        scene.tags.append("blotch")
+    if "wrinkles" in scene.tags and rng.random() < 0.5:
+        scene.creases = _ripples(rng, h, w, min(h, w) / 224.0)
+        scene.tags.append("ripples")
+
+
+def _blotch_print(
+    blotch: tuple[np.ndarray, np.ndarray], spec: FabricSpec, u: np.ndarray, v: np.ndarray, colour: np.ndarray
+) -> np.ndarray:
+    """A large organic print (camouflage, animal, abstract): a sum of warped waves over the fabric,
+    cut into the cloth's own colour plus the palette's. Follows the cloth's coordinates, so it folds
+    with it."""
+    waves, palette = blotch
+    x = u * spec.pitch
+    y = v * (spec.pitch * spec.aspect)
+    base = sum(np.sin(fu * x + fv * y + ph) for fu, fv, ph, _ in waves[:3])
+    g = sum(np.sin(fu * x + fv * y + ph + warp * base) for fu, fv, ph, warp in waves[3:])
+    cuts = np.quantile(g[::4, ::4], np.linspace(0, 1, len(palette) + 2)[1:-1])
+    idx = np.searchsorted(cuts, g)
+    return np.where((idx == 0)[..., None], colour, palette[np.maximum(idx - 1, 0)]).astype(np.float32)
+
+
 def _height_field(
     creases: list[Crease], h: int, w: int, undulation: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -338,8 +402,8 @@ def _height_field(
     for c in creases:
         ca, sa = math.cos(c.angle), math.sin(c.angle)
         half = c.length / 2 + 3 * c.width
-        ex = abs(ca) * half + abs(sa) * 4 * c.width + abs(c.curv) * half * half
-        ey = abs(sa) * half + abs(ca) * 4 * c.width + abs(c.curv) * half * half
+        ex = abs(ca) * half + abs(sa) * 4 * c.width + abs(c.curv) * half * half + abs(c.wave)
+        ey = abs(sa) * half + abs(ca) * 4 * c.width + abs(c.curv) * half * half + abs(c.wave)
         y0, y1 = int(max(0, (c.cy - ey) / 2)), int(min(hh, (c.cy + ey) / 2 + 2))
         x0, x1 = int(max(0, (c.cx - ex) / 2)), int(min(ww, (c.cx + ex) / 2 + 2))
         if y0 >= y1 or x0 >= x1:
@@ -348,6 +412,8 @@ def _height_field(
         xs = (np.arange(x0, x1, dtype=np.float32) * 2.0 - c.cx)[None, :]
         dt = xs * ca + ys * sa
         dn = -xs * sa + ys * ca + c.curv * dt * dt
+        if c.wave:
+            dn = dn + c.wave * np.sin(dt / c.wave_len + c.wave_phase)
         if c.sharp:
             prof = np.exp(-np.abs(dn) / c.width)
         else:
@@ -363,9 +429,7 @@ def _height_field(
 # --------------------------------------------------------------------------- holes
 
 
-def _random_hole(
-    rng: np.random.Generator, h: int, w: int, s: float, pitch: float, kind: str | None = None
-) -> Hole:
+def _random_hole(rng: np.random.Generator, h: int, w: int, s: float, pitch: float, kind: str | None = None) -> Hole:
     side = min(h, w)
     kind = kind or str(rng.choice(HOLE_TYPES, p=[0.25, 0.25, 0.2, 0.15, 0.15]))
     frac = float(rng.uniform(0.02, 0.15))
@@ -490,9 +554,7 @@ def _background(rng: np.random.Generator, h: int, w: int, fabric_lum: float) -> 
         yy = np.arange(h, dtype=np.float32)[:, None]
         xx = np.arange(w, dtype=np.float32)[None, :]
         a = rng.uniform(0, np.pi)
-        tex = tex * (
-            1 + 0.08 * np.sin((xx * math.cos(a) + yy * math.sin(a)) * rng.uniform(0.2, 0.8) + 3 * tex)
-        )
+        tex = tex * (1 + 0.08 * np.sin((xx * math.cos(a) + yy * math.sin(a)) * rng.uniform(0.2, 0.8) + 3 * tex))
     return col[None, None, :] * tex[..., None]
 
 
@@ -526,6 +588,7 @@ class Scene:
     stripe: tuple[float, float, np.ndarray] | None  # u0 (threads), width (threads), colour
     dot: tuple[float, float, float, np.ndarray] | None  # cy, cx, radius px, colour
     tags: list[str]
+    blotch: tuple[np.ndarray, np.ndarray] | None = None  # waves (k x 4: fu, fv, phase, warp), palette
 
 
 def _make_scene(rng: np.random.Generator, h: int, w: int, hole: bool, wrinkled: bool) -> Scene:
@@ -629,6 +692,8 @@ def _render_cloth(
         u0, width, col = scene.stripe
         band = (u >= u0) & (u < u0 + width)
         colour[band] = col
+    if scene.blotch is not None:
+        colour = _blotch_print(scene.blotch, spec, u, v, colour)
     if scene.dot is not None:
         cy, cx, r, col = scene.dot
         d2 = ((ys - cy) ** 2 + (xs - cx) ** 2) / (r * r)
@@ -715,8 +780,11 @@ def generate(
     *,
     hole: bool | None = None,
     wrinkled: bool | None = None,
+    variety: bool = False,
 ) -> Sample:
-    """Render one labelled fabric image. ``size`` is (height, width); same seed, same image."""
+    """Render one labelled fabric image. ``size`` is (height, width); same seed, same image.
+    ``variety`` adds large blotch prints and crumpled ripples (:func:`_add_variety`); off, the images
+    are those the shipped model was trained on."""
     h, w = int(size[0]), int(size[1])
     if h < 16 or w < 16:
         raise ValueError(f"size must be at least 16x16, got {size}")
@@ -724,6 +792,8 @@ def generate(
     want_hole = bool(rng.random() < 0.5) if hole is None else bool(hole)
     want_wrinkled = bool(rng.random() < 0.5) if wrinkled is None else bool(wrinkled)
     scene = _make_scene(rng, h, w, want_hole, want_wrinkled)
+    if variety:
+        _add_variety(np.random.default_rng([int(seed) & 0xFFFFFFFF, 0x5EED, 2]), scene, h, w)
     cloth, mask = _render_cloth(rng, scene, h, w)
     image = _camera(rng, cloth, min(h, w) / 224.0)
     side = min(h, w)

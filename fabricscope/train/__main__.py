@@ -70,6 +70,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default=TrainConfig.cell_weight,
         help="weight of the per-cell hole-map loss against the pooled losses",
     )
+    ap.add_argument(
+        "--variety",
+        action="store_true",
+        help="train and validate on generate(variety=True): large blotch prints and crumpled ripples "
+        "added (off: the shipped model's data)",
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2, help="processes rendering the training data")
@@ -154,7 +160,9 @@ def training_card(
             "denim and canvas weaves; solid, striped, checked, plaid and printed; holes, cuts and tears "
             "2-15% of the side "
             "over dark, light or coloured backgrounds; many-crease wrinkling vs smooth cloth; hard negatives "
-            "(single fold, seam, stripe, dark print dot); camera effects. Validation: "
+            "(single fold, seam, stripe, dark print dot); camera effects"
+            + ("; with generate(variety=True): large blotch prints, crumpled ripples" if args.variety else "")
+            + ". Validation: "
             f"{args.n_val} images from seed {D.VAL_SEED0}."
         ),
         "augmentation": "flips, quarter turns, +-12 deg rotation, zoom/aspect stretch 0.7-1, shifts, colour, "
@@ -208,8 +216,9 @@ def main(argv: list[str] | None = None) -> int:
         tl = None
     else:
         print(f"rendering {args.n_train} training + {args.n_val} validation images ...", flush=True)
-        train_set = D.build(args.n_train, D.TRAIN_SEED0, workers=args.workers, log=True)
-        val_set = D.build(args.n_val, D.VAL_SEED0, workers=args.workers)
+        data = "varied" if args.variety else "training"
+        train_set = D.build(args.n_train, D.TRAIN_SEED0, workers=args.workers, log=True, renderer=data)
+        val_set = D.build(args.n_val, D.VAL_SEED0, workers=args.workers, renderer=data)
         t_data = time.time() - t_start
         print(f"data ready in {t_data:.0f} s", flush=True)
         heads = (("hole", "avg"), ("wrinkle", "max")) if args.swap_pooling else (("hole", "max"), ("wrinkle", "avg"))

@@ -11,13 +11,14 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from fabricscope.synth import generate
+from fabricscope.synth.renderers import RENDERERS, render
 
 # seed ranges: disjoint per split
 TRAIN_SEED0 = 1_000_000
 VAL_SEED0 = 2_000_000
 TEST_SEED0 = 3_000_000
 SHIFT_SEED0 = 4_000_000
+OTHER_SEED0 = 5_000_000  # the other renderer's test set (a different generator; disjoint all the same)
 
 MASK_DOWN = 4  # masks are kept as 4x4-block hole-pixel counts (224 -> 56)
 
@@ -40,15 +41,19 @@ class Arrays:
         return self.masks.reshape(len(self.masks), -1).sum(1, dtype=np.int64)
 
 
-def _render(args: tuple[int, int]) -> tuple:
-    seed, size = args
-    s = generate(seed, (size, size))
+def _render(args: tuple[int, int, str]) -> tuple:
+    seed, size, renderer = args
+    s = render(seed, size, renderer)
     m = s.hole_mask.reshape(size // MASK_DOWN, MASK_DOWN, size // MASK_DOWN, MASK_DOWN).sum(axis=(1, 3))
     return s.image, m.astype(np.uint8), s.has_hole, s.wrinkled, s.kind, s.hole_centres, s.hole_sizes
 
 
-def build(n: int, seed0: int, size: int = 224, workers: int | None = None, log: bool = False) -> Arrays:
-    """Render ``n`` samples (seeds seed0..seed0+n-1) in parallel into memory."""
+def build(
+    n: int, seed0: int, size: int = 224, workers: int | None = None, log: bool = False, renderer: str = "training"
+) -> Arrays:
+    """Render ``n`` samples (seeds seed0..seed0+n-1) in parallel into memory with one of ``RENDERERS``."""
+    if renderer not in RENDERERS:
+        raise ValueError(f"renderer must be one of {RENDERERS}, got {renderer!r}")
     workers = workers or min(2, os.cpu_count() or 1)
     images = np.empty((n, size, size, 3), np.uint8)
     masks = np.empty((n, size // MASK_DOWN, size // MASK_DOWN), np.uint8)
@@ -57,7 +62,7 @@ def build(n: int, seed0: int, size: int = 224, workers: int | None = None, log: 
     kinds: list[str] = []
     centres: list = []
     sizes: list = []
-    jobs = [(seed0 + k, size) for k in range(n)]
+    jobs = [(seed0 + k, size, renderer) for k in range(n)]
     if workers > 1 and n >= 64:
         with get_context("spawn" if os.name == "nt" else "fork").Pool(workers) as pool:
             results = pool.imap(_render, jobs, chunksize=32)

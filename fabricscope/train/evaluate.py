@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from fabricscope.synth import generate
-from fabricscope.train.data import SHIFT_SEED0, TEST_SEED0, Arrays, build
-from fabricscope.train.metrics import Predict, figures, run_batched
+from fabricscope.synth.renderers import RENDERERS, render
+from fabricscope.train.data import OTHER_SEED0, SHIFT_SEED0, TEST_SEED0, Arrays, build
+from fabricscope.train.metrics import Predict, auroc, figures, run_batched
 
 DIRECTIONS = ((0, 1), (1, 0), (1, 1), (1, -1), (0, -1), (-1, 0), (-1, -1), (-1, 1))
 
@@ -45,14 +45,15 @@ def onnx_predictor(path: Path, threads: int = 2) -> tuple[Predict, dict[str, str
 
 
 def shift_study(
-    predict: Predict, n: int = 150, max_shift: int = 16, seed0: int = SHIFT_SEED0
+    predict: Predict, n: int = 150, max_shift: int = 16, seed0: int = SHIFT_SEED0, renderer: str = "training"
 ) -> dict[str, Any]:
     """|P(shifted view) - P(view)| per head for shifts of 1..max_shift px in 8 directions."""
     size, pad = 224, max_shift
     deltas: dict[str, list[np.ndarray]] = {}
     per_shift: dict[str, np.ndarray] = {}
     for k in range(n):
-        s = generate(seed0 + k, (size + 2 * pad, size + 2 * pad))
+        big = size + 2 * pad
+        s = render(seed0 + k, big, renderer)
         views = [s.image[pad : pad + size, pad : pad + size]]
         for d in range(1, max_shift + 1):
             dy, dx = DIRECTIONS[(k + d) % len(DIRECTIONS)]
@@ -93,18 +94,45 @@ def figures_on_set(
     )
 
 
+def by_cloth(res: dict[str, tuple[np.ndarray, np.ndarray]], test: Arrays) -> dict[str, dict[str, Any]]:
+    """Each head's AUROC within each cloth family (the kind's first tag before "/": the weave, or the
+    other renderer's texture), so a weak family shows instead of hiding in the overall figure."""
+    fam = np.array([k.split("/", 1)[0] for k in test.kinds])
+    out: dict[str, dict[str, Any]] = {}
+    for f in sorted(set(fam)):
+        sel = fam == f
+        hp, wp = res["hole"][1][sel, 1], res["wrinkle"][1][sel, 1]
+        hole, wr = test.has_hole[sel], test.wrinkled[sel]
+        out[str(f)] = {
+            "n": int(sel.sum()),
+            "hole_auroc": auroc(hp, hole) if 0 < hole.sum() < sel.sum() else float("nan"),
+            "wrinkle_auroc": auroc(wp, wr) if 0 < wr.sum() < sel.sum() else float("nan"),
+        }
+    return out
+
+
 def evaluate(
-    predict: Predict, thresholds: dict[str, float], n: int = 2000, n_shift: int = 150, log: bool = True
+    predict: Predict,
+    thresholds: dict[str, float],
+    n: int = 2000,
+    n_shift: int = 150,
+    log: bool = True,
+    renderer: str = "training",
 ) -> dict[str, Any]:
+    """Figures on ``n`` held-out images. ``renderer="other"`` renders them with the second,
+    independent generator (``synth.spectral``) the model never trained on."""
     t0 = time.time()
-    test = build(n, TEST_SEED0, log=log)
+    seed0, shift_seed0 = (OTHER_SEED0, OTHER_SEED0 + n) if renderer == "other" else (TEST_SEED0, SHIFT_SEED0)
+    test = build(n, seed0, log=log, renderer=renderer)
     if log:
-        print(f"test set: {n} images in {time.time() - t0:.0f} s", flush=True)
+        print(f"test set ({renderer} renderer): {n} images in {time.time() - t0:.0f} s", flush=True)
     res = run_batched(predict, test.images)
     out = figures_on_set(res, test, thresholds)
-    out["test_seeds"] = f"{TEST_SEED0}..{TEST_SEED0 + n - 1}"
+    out["renderer"] = renderer
+    out["test_seeds"] = f"{seed0}..{seed0 + n - 1}"
+    out["by_cloth"] = by_cloth(res, test)
     if n_shift > 0:
-        out["shift"] = shift_study(predict, n_shift)
+        out["shift"] = shift_study(predict, n_shift, seed0=shift_seed0, renderer=renderer)
     out["eval_seconds"] = round(time.time() - t0, 1)
     return out
 
@@ -117,14 +145,27 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", type=Path, default=None, help="write the figures here")
     ap.add_argument("--update-card", action="store_true", help="store the figures in the model's card")
+    ap.add_argument(
+        "--renderer",
+        choices=RENDERERS,
+        default="training",
+        help="other: fabric from the second, independent generator (synth.spectral) the model never saw; "
+        "varied: the test scenes with generate(variety=True)",
+    )
+    ap.add_argument("--sheet", type=Path, default=None, help="write a PNG of the first 24 images with the verdicts")
     args = ap.parse_args(argv)
+    if args.update_card and args.renderer != "training":
+        ap.error("--update-card stores the held-out figures of the training renderer only")
     predict, meta = onnx_predictor(args.model, args.threads)
     heads = json.loads(meta["fabricscope.heads"])
     thresholds = {h["name"]: float(h["threshold"]) for h in heads}
-    out = evaluate(predict, thresholds, args.n, args.n_shift)
+    out = evaluate(predict, thresholds, args.n, args.n_shift, renderer=args.renderer)
     print(json.dumps(out, indent=2))
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n")
+    if args.sheet:
+        seed0 = OTHER_SEED0 if args.renderer == "other" else TEST_SEED0
+        write_sheet(args.sheet, build(24, seed0, renderer=args.renderer), predict, thresholds)
     if args.update_card:
         from fabricscope.train.export import update_card
 
@@ -132,6 +173,33 @@ def main(argv: list[str] | None = None) -> int:
         card["evaluation"] = compact(out)
         update_card(args.model, card)
     return 0
+
+
+def write_sheet(path: Path, test: Arrays, predict: Predict, thresholds: dict[str, float]) -> None:
+    """A 6-wide grid of the images, each captioned per head with its label (1: defect) and P(defect),
+    e.g. "hole=1 0.93"; the caption is red where a head's verdict at its threshold is wrong."""
+    from PIL import Image, ImageDraw
+
+    res = predict(test.images)
+    tiles = []
+    for i, img in enumerate(test.images):
+        tile = Image.fromarray(img).convert("RGB")
+        draw = ImageDraw.Draw(tile)
+        parts = []
+        wrong = False
+        for head, truth in (("hole", test.has_hole[i]), ("wrinkle", test.wrinkled[i])):
+            p = float(res[head][1][i, 1])
+            said = p >= thresholds[head]
+            wrong |= said != bool(truth)
+            parts.append(f"{head}={int(truth)} {p:.2f}")
+        draw.rectangle((0, 0, tile.width, 14), fill=(200, 30, 30) if wrong else (20, 20, 20))
+        draw.text((3, 2), "  ".join(parts), fill=(255, 255, 255))
+        tiles.append(np.asarray(tile))
+    cols = 6
+    while len(tiles) % cols:
+        tiles.append(np.zeros_like(tiles[0]))
+    rows = [np.concatenate(tiles[r : r + cols], 1) for r in range(0, len(tiles), cols)]
+    Image.fromarray(np.concatenate(rows, 0)).save(path)
 
 
 def compact(fig: dict[str, Any]) -> dict[str, Any]:
