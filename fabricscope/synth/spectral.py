@@ -205,8 +205,8 @@ def _sample(img: np.ndarray, yy: np.ndarray, xx: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- holes
 
 
-def _outline(rng: np.random.Generator, shape: str, size: float) -> tuple[np.ndarray, np.ndarray, float]:
-    """Radius as a function of angle (Fourier series), plus an aspect stretch and a rotation."""
+def _outline(rng: np.random.Generator, shape: str) -> tuple[np.ndarray, np.ndarray, float]:
+    """The outline: radius as a function of angle (Fourier amplitudes and phases) and its aspect stretch."""
     k = np.arange(1, 7, dtype=np.float32)
     rough = {"blob": 0.12, "burn": 0.06, "slit": 0.05, "l-tear": 0.05}[shape]
     amps = rng.normal(0, rough, 6).astype(np.float32) / k
@@ -228,7 +228,7 @@ def _hole_mask(rng: np.random.Generator, shape: str, cy: float, cx: float, size:
         ]
     box = np.zeros(yy.shape, bool)
     for angle, length in parts:
-        amps, phases, aspect = _outline(rng, "slit" if shape == "l-tear" else shape, length)
+        amps, phases, aspect = _outline(rng, "slit" if shape == "l-tear" else shape)
         if shape == "l-tear":  # each leg starts at the corner
             oy, ox = cy + 0.5 * length * math.sin(angle), cx + 0.5 * length * math.cos(angle)
         else:
