@@ -454,9 +454,10 @@ def cmd_synth(args: argparse.Namespace) -> int:
         from .synth import write_dataset
     except ImportError as exc:
         raise UsageError(f"the synthetic data generator is not available: {exc}") from None
-    if args.renderer == "other" and args.size < 64:
-        raise UsageError("--renderer other needs --size 64 or more")
-    labels = write_dataset(args.out, args.n, seed=args.seed, size=args.size, renderer=args.renderer)
+    try:
+        labels = write_dataset(args.out, args.n, seed=args.seed, size=args.size, renderer=args.renderer)
+    except ValueError as exc:  # a size the generator cannot render: checked before any file is written
+        raise UsageError(str(exc)) from None
     print(f"wrote {args.n} images to {args.out}; labels: {labels}")
     return EXIT_OK
 

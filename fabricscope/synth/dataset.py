@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fabricscope.synth.renderers import render
+from fabricscope.synth.renderers import check, render
 
 LABEL_FIELDS = ("file", "has_hole", "wrinkled", "hole_fraction", "kind")
 
@@ -26,7 +26,7 @@ def write_dataset(
 
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
-    render(0, 64, renderer)  # an unknown renderer fails here, before any folder is made
+    check(renderer, size)  # before any folder is made
     out_dir = Path(out_dir)
     (out_dir / "images").mkdir(parents=True, exist_ok=True)
     (out_dir / "masks").mkdir(parents=True, exist_ok=True)

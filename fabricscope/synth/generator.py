@@ -429,7 +429,9 @@ def _height_field(
 # --------------------------------------------------------------------------- holes
 
 
-def _random_hole(rng: np.random.Generator, h: int, w: int, s: float, pitch: float, kind: str | None = None) -> Hole:
+def _random_hole(
+    rng: np.random.Generator, h: int, w: int, s: float, pitch: float, kind: str | None = None
+) -> Hole:
     side = min(h, w)
     kind = kind or str(rng.choice(HOLE_TYPES, p=[0.25, 0.25, 0.2, 0.15, 0.15]))
     frac = float(rng.uniform(0.02, 0.15))
@@ -554,7 +556,9 @@ def _background(rng: np.random.Generator, h: int, w: int, fabric_lum: float) -> 
         yy = np.arange(h, dtype=np.float32)[:, None]
         xx = np.arange(w, dtype=np.float32)[None, :]
         a = rng.uniform(0, np.pi)
-        tex = tex * (1 + 0.08 * np.sin((xx * math.cos(a) + yy * math.sin(a)) * rng.uniform(0.2, 0.8) + 3 * tex))
+        tex = tex * (
+            1 + 0.08 * np.sin((xx * math.cos(a) + yy * math.sin(a)) * rng.uniform(0.2, 0.8) + 3 * tex)
+        )
     return col[None, None, :] * tex[..., None]
 
 

@@ -32,7 +32,7 @@ import math
 import numpy as np
 
 from fabricscope.synth import _ops
-from fabricscope.synth.generator import MIN_CONTRAST, MIN_OPEN_PX, Sample
+from fabricscope.synth.generator import MIN_OPEN_PX, Sample, _contrasting
 
 TEXTURES = ("woven", "twill", "rib", "jersey", "boucle", "felt")
 COLOURWAYS = ("solid", "heather", "dyed", "blotch", "polka")
@@ -297,15 +297,19 @@ def _fibres(rng: np.random.Generator, mask: np.ndarray, cy: float, cx: float, si
 # --------------------------------------------------------------------------- camera
 
 
-def _convolve(img: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """Circular convolution of each channel with a small kernel, through the FFT."""
-    h, w = img.shape[:2]
+def _filter(channel: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Circular convolution of one channel with a small odd-sized kernel (centred), through the FFT."""
+    h, w = channel.shape
     k = np.zeros((h, w), np.float32)
     kh, kw = kernel.shape
-    k[:kh, :kw] = kernel / kernel.sum()
+    k[:kh, :kw] = kernel
     k = np.roll(k, (-(kh // 2), -(kw // 2)), axis=(0, 1))
-    kf = np.fft.rfft2(k)
-    return np.stack([np.fft.irfft2(np.fft.rfft2(img[..., c]) * kf, s=(h, w)) for c in range(3)], -1).astype(np.float32)
+    return np.fft.irfft2(np.fft.rfft2(channel) * np.fft.rfft2(k), s=(h, w)).astype(np.float32)
+
+
+def _convolve(img: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Each channel blurred by ``kernel``, normalised to keep the brightness."""
+    return np.stack([_filter(img[..., c], kernel / kernel.sum()) for c in range(3)], -1)
 
 
 def _optics(rng: np.random.Generator, img: np.ndarray, scale: float) -> np.ndarray:
@@ -341,13 +345,8 @@ def _bayer(img: np.ndarray) -> np.ndarray:
     keep[1::2, 0::2, 1] = 1
     keep[1::2, 1::2, 2] = 1
     mos = img * keep
-    out = np.empty_like(img)
-    for c, kern in ((0, _DEMOSAIC_RB), (1, _DEMOSAIC_G), (2, _DEMOSAIC_RB)):
-        k = np.zeros((h, w), np.float32)
-        k[:3, :3] = kern
-        k = np.roll(k, (-1, -1), axis=(0, 1))
-        out[..., c] = np.fft.irfft2(np.fft.rfft2(mos[..., c]) * np.fft.rfft2(k), s=(h, w))
-    return out
+    # not normalised: each kernel averages the one, two or four samples of its channel around a pixel
+    return np.stack([_filter(mos[..., c], k) for c, k in enumerate((_DEMOSAIC_RB, _DEMOSAIC_G, _DEMOSAIC_RB))], -1)
 
 
 def _camera(rng: np.random.Generator, img: np.ndarray, scale: float) -> np.ndarray:
@@ -447,12 +446,7 @@ def generate_other(seed: int, size: int = 224, *, hole: bool | None = None, wrin
                 if (inside & ~fib).sum() >= max(MIN_OPEN_PX * scale * scale, 0.5 * inside.sum()):
                     open_ = inside & ~fib
                     image[fib] = cloth[fib] * 0.9
-            shown = behind[open_]
-            lum_b = _ops.luminance(shown.mean(0))
-            if abs(lum_b - cloth_lum) < MIN_CONTRAST:  # same rule as training: an invisible hole is no hole
-                target = cloth_lum - 0.35 if cloth_lum > 0.45 else cloth_lum + 0.4
-                shown = np.clip(shown * (max(target, 0.02) / max(lum_b, 0.02)), 0, 1)
-            image[open_] = shown
+            image[open_] = _contrasting(behind[open_], cloth[ring])  # the training rule: no invisible holes
             mask |= open_
             ys_, xs_ = np.nonzero(open_)
             centres.append((float(ys_.mean()), float(xs_.mean())))

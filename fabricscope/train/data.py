@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from fabricscope.synth.renderers import RENDERERS, render
+from fabricscope.synth.renderers import check, render
 
 # seed ranges: disjoint per split
 TRAIN_SEED0 = 1_000_000
@@ -52,8 +52,7 @@ def build(
     n: int, seed0: int, size: int = 224, workers: int | None = None, log: bool = False, renderer: str = "training"
 ) -> Arrays:
     """Render ``n`` samples (seeds seed0..seed0+n-1) in parallel into memory with one of ``RENDERERS``."""
-    if renderer not in RENDERERS:
-        raise ValueError(f"renderer must be one of {RENDERERS}, got {renderer!r}")
+    check(renderer, size)
     workers = workers or min(2, os.cpu_count() or 1)
     images = np.empty((n, size, size, 3), np.uint8)
     masks = np.empty((n, size // MASK_DOWN, size // MASK_DOWN), np.uint8)

@@ -52,8 +52,7 @@ def shift_study(
     deltas: dict[str, list[np.ndarray]] = {}
     per_shift: dict[str, np.ndarray] = {}
     for k in range(n):
-        big = size + 2 * pad
-        s = render(seed0 + k, big, renderer)
+        s = render(seed0 + k, size + 2 * pad, renderer)
         views = [s.image[pad : pad + size, pad : pad + size]]
         for d in range(1, max_shift + 1):
             dy, dx = DIRECTIONS[(k + d) % len(DIRECTIONS)]
@@ -94,6 +93,11 @@ def figures_on_set(
     )
 
 
+def held_out_seed0(renderer: str) -> int:
+    """First seed of a renderer's held-out test set (the training generator's, varied or not, shares one)."""
+    return OTHER_SEED0 if renderer == "other" else TEST_SEED0
+
+
 def by_cloth(res: dict[str, tuple[np.ndarray, np.ndarray]], test: Arrays) -> dict[str, dict[str, Any]]:
     """Each head's AUROC within each cloth family (the kind's first tag before "/": the weave, or the
     other renderer's texture), so a weak family shows instead of hiding in the overall figure."""
@@ -122,7 +126,8 @@ def evaluate(
     """Figures on ``n`` held-out images. ``renderer="other"`` renders them with the second,
     independent generator (``synth.spectral``) the model never trained on."""
     t0 = time.time()
-    seed0, shift_seed0 = (OTHER_SEED0, OTHER_SEED0 + n) if renderer == "other" else (TEST_SEED0, SHIFT_SEED0)
+    seed0 = held_out_seed0(renderer)
+    shift_seed0 = OTHER_SEED0 + n if renderer == "other" else SHIFT_SEED0
     test = build(n, seed0, log=log, renderer=renderer)
     if log:
         print(f"test set ({renderer} renderer): {n} images in {time.time() - t0:.0f} s", flush=True)
@@ -164,8 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n")
     if args.sheet:
-        seed0 = OTHER_SEED0 if args.renderer == "other" else TEST_SEED0
-        write_sheet(args.sheet, build(24, seed0, renderer=args.renderer), predict, thresholds)
+        write_sheet(args.sheet, build(24, held_out_seed0(args.renderer), renderer=args.renderer), predict, thresholds)
     if args.update_card:
         from fabricscope.train.export import update_card
 
