@@ -120,6 +120,8 @@ def test_card_records_the_command_that_trained():
 
     assert command_of(["--out", "/tmp/m"]) == COMMAND
     assert command_of(["--out=/tmp/m", "--device", "cuda", "--batch", "256"]) == COMMAND + " --device cuda --batch 256"
+    resumed = ["--state", "runs/s.pt", "--steps", "9", "--resume", "--save-every=2", "--out", "m"]
+    assert command_of(resumed) == COMMAND + " --steps 9"
 
 
 def test_cell_weight_option_defaults_to_the_shipped_recipe():

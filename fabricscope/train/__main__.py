@@ -4,6 +4,8 @@
     python -m fabricscope.train --out /tmp/m --quick   # a smoke run in seconds
     python -m fabricscope.train --out models/ --from-checkpoint models/fabric_inspector.pt
                                                        # re-export trained weights (no training)
+    python -m fabricscope.train --out models/ --state runs/m.pt [...]   # saved every 5 min and on Ctrl-C
+    python -m fabricscope.train --out models/ --state runs/m.pt [...] --resume   # carries on from there
 
 Steps: render the training and validation sets into memory (multiprocessing),
 train with torch-side augmentation under a wall-clock budget, pick each head's
@@ -18,8 +20,11 @@ import argparse
 import json
 import platform
 import shlex
+import signal
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +34,7 @@ from fabricscope.train import data as D
 from fabricscope.train.export import export_onnx, update_card
 from fabricscope.train.metrics import auroc, best_threshold, run_batched
 from fabricscope.train.model import VIEWS, FabricNet, load_checkpoint
+from fabricscope.train.resume import RunState, check
 from fabricscope.train.trainer import (
     DEVICES,
     PEAK_LR,
@@ -43,6 +49,7 @@ from fabricscope.train.trainer import (
 
 MODEL_NAME = "fabric_inspector.onnx"
 COMMAND = "python -m fabricscope.train --out models/"
+UNRECORDED = ("--out", "--state", "--save-every")  # options with a value that leave the model as it is
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -99,6 +106,19 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="skip training: export these weights (a .pt from an earlier run) with --views, new thresholds, "
         "evaluation; the card keeps the training record of the ONNX file beside the checkpoint",
     )
+    ap.add_argument(
+        "--state",
+        type=Path,
+        help="save the training state to this file every --save-every minutes and on Ctrl-C / SIGTERM "
+        "(then the run stops without exporting)",
+    )
+    ap.add_argument("--save-every", type=float, default=5.0, help="minutes between saves of --state")
+    ap.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run saved in --state: give the same options (the data are rendered again); "
+        "it takes the same steps as a run that never stopped",
+    )
     ap.add_argument("--swap-pooling", action="store_true", help="hole head avg, wrinkle head max (study arm)")
     ap.add_argument("--no-eval", action="store_true", help="skip the held-out evaluation")
     ap.add_argument("--quick", action="store_true", help="tiny smoke run (seconds)")
@@ -107,6 +127,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         training_device(args.device)
     except ValueError as e:
         ap.error(str(e))
+    if args.resume and args.state is None:
+        ap.error("--resume needs --state FILE, the file the interrupted run saved")
+    if args.state is not None and args.from_checkpoint:
+        ap.error("--state and --resume are for training; --from-checkpoint does not train")
     if args.lr is None:
         args.lr = PEAK_LR[args.optimizer]
     if args.quick:
@@ -115,12 +139,61 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def config_of(args: argparse.Namespace) -> TrainConfig:
+    return TrainConfig(
+        minutes=args.minutes,
+        max_steps=args.steps,
+        batch=args.batch,
+        lr=args.lr,
+        optimizer=args.optimizer,
+        precision=args.precision,
+        crop=args.crop,
+        crop_until=args.crop_until,
+        crop_focus=args.crop_focus,
+        sharp_below=args.sharp_below,
+        cell_weight=args.cell_weight,
+        seed=args.seed,
+        threads=args.threads,
+        device=args.device,
+    )
+
+
+def run_state(args: argparse.Namespace) -> RunState | None:
+    """The --state file of this run, with the data options a resumed run must repeat."""
+    if args.state is None:
+        return None
+    recipe = {"n_train": args.n_train, "variety": args.variety, "swap_pooling": args.swap_pooling}
+    return RunState(args.state, every_s=args.save_every * 60.0, resume=args.resume, recipe=recipe)
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[Callable[[], bool]]:
+    """While training: Ctrl-C or SIGTERM asks the loop to save its state and stop after the step; a
+    second Ctrl-C stops at once."""
+    asked: list[int] = []
+
+    def ask(signum: int, _frame: object) -> None:
+        if asked and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        asked.append(signum)
+        print("stopping after this step, saving the training state ...", flush=True)
+
+    before = {sig: signal.signal(sig, ask) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield lambda: bool(asked)
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+
+
 def command_of(argv: list[str]) -> str:
-    """The documented command with the options this run added (all but --out): what the card records."""
+    """The documented command with the options this run added, but those that do not change the model
+    (where it is written, how it is saved and resumed): what the card records."""
     rest, skip = [], False
     for a in argv:
-        if skip or a == "--out" or a.startswith("--out="):
-            skip = a == "--out"
+        name = a.split("=", 1)[0]
+        if skip or name in UNRECORDED or a == "--resume":
+            skip = name in UNRECORDED and "=" not in a
             continue
         rest.append(a)
     return shlex.join([*COMMAND.split(), *rest])
@@ -184,7 +257,8 @@ def training_card(
             "data_minutes": round(t_data / 60, 1),
             "threads": args.threads,
             "machine": f"{machine}, torch {torch.__version__}",
-        },
+        }
+        | ({"resumed_at_steps": tl.resumed_at} if tl.resumed_at else {}),
     }
 
 
@@ -208,6 +282,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(raw)
     t_start = time.time()
     torch.set_num_threads(args.threads)
+    cfg = config_of(args)
+    state = run_state(args)
+    if state is not None and state.resume:
+        try:  # now, not after minutes of rendering data
+            check(state, cfg)
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     if args.from_checkpoint:
         net = load_checkpoint(args.from_checkpoint)
         card = checkpoint_card(args, raw)
@@ -224,23 +306,18 @@ def main(argv: list[str] | None = None) -> int:
         heads = (("hole", "avg"), ("wrinkle", "max")) if args.swap_pooling else (("hole", "max"), ("wrinkle", "avg"))
         torch.manual_seed(args.seed)
         net = FabricNet(heads=heads)
-        cfg = TrainConfig(
-            minutes=args.minutes,
-            max_steps=args.steps,
-            batch=args.batch,
-            lr=args.lr,
-            optimizer=args.optimizer,
-            precision=args.precision,
-            crop=args.crop,
-            crop_until=args.crop_until,
-            crop_focus=args.crop_focus,
-            sharp_below=args.sharp_below,
-            cell_weight=args.cell_weight,
-            seed=args.seed,
-            threads=args.threads,
-            device=args.device,
-        )
-        tl = train(net, train_set, cfg)
+        if state is None:
+            tl = train(net, train_set, cfg)
+        else:
+            with stop_on_signals() as stop:
+                tl = train(net, train_set, cfg, state=state, stop=stop)
+            if tl.interrupted:
+                print(
+                    f"stopped at step {tl.steps}; the run is saved in {state.path}: "
+                    "run the same command with --resume to continue it",
+                    flush=True,
+                )
+                return 130
         card = training_card(args, raw, cfg, tl, t_data)
     net.views = args.views
     card["architecture"] = architecture(net)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,6 +15,7 @@ from torch.nn import functional as F
 
 from fabricscope.train.data import Arrays, augment
 from fabricscope.train.model import FabricNet, pool_map
+from fabricscope.train.resume import Loop, RunState, load, save
 
 PRECISIONS = ("auto", "bf16", "fp32")
 DEVICES = ("cpu", "cuda")
@@ -73,6 +75,8 @@ class TrainLog:
     images_seen: int = 0
     precision: str = "fp32"
     history: list[dict[str, float]] = field(default_factory=list)
+    interrupted: bool = False  # stopped early by ``stop``; the state file holds where it stopped
+    resumed_at: list[int] = field(default_factory=list)  # steps at which a saved run was continued
 
 
 def losses(
@@ -179,8 +183,18 @@ def init_hole_prior(net: FabricNet, prior: float) -> None:
             net.heads["hole"].bias.copy_(torch.tensor([-margin / 2, margin / 2]))
 
 
-def train(net: FabricNet, data: Arrays, cfg: TrainConfig, log: bool = True) -> TrainLog:
-    """Train in place. The cosine schedule follows max(step / max_steps, elapsed / budget)."""
+def train(
+    net: FabricNet,
+    data: Arrays,
+    cfg: TrainConfig,
+    log: bool = True,
+    state: RunState | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> TrainLog:
+    """Train in place. The cosine schedule follows max(step / max_steps, elapsed / budget), the elapsed
+    time counting earlier parts of a resumed run. With ``state`` the run is saved every ``state.every_s``
+    seconds and when ``stop()`` turns true (then it returns early, ``interrupted``), and
+    ``state.resume`` continues a saved run."""
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -210,14 +224,19 @@ def train(net: FabricNet, data: Arrays, cfg: TrainConfig, log: bool = True) -> T
             raise ValueError(f"unknown optimizer {cfg.optimizer!r}")
         budget = cfg.minutes * 60.0
         n = len(data)
-        order = rng.permutation(n)
-        pos = 0
-        tl = TrainLog()
-        t0 = time.time()
         net.to(memory_format=torch.channels_last)  # matches the batches from data.augment: ~2x faster on CPU
         net.train()
-        running: dict[str, torch.Tensor] = {}  # on the device: reading a value back each step would stall a GPU
-        step = 0
+        modules: dict[str, nn.Module] = {"net": net} | ({"fine": fine} if fine is not None else {})
+        if state is not None and state.resume:
+            loop = load(state, cfg, modules, opt, rng, gen, dev)
+            if len(loop.order) != n:
+                raise ValueError(f"{state.path}: saved for {len(loop.order)} training images, given {n}")
+        else:  # running losses stay on the device: reading a value back each step would stall a GPU
+            loop = Loop(step=0, pos=0, order=rng.permutation(n), seconds=0.0, running={}, history=[], resumed_at=[])
+        order, pos, step, running = loop.order, loop.pos, loop.step, loop.running
+        tl = TrainLog(history=loop.history, resumed_at=loop.resumed_at)
+        t0 = time.time() - loop.seconds
+        saved = time.time()
         while True:
             progress = max(step / cfg.max_steps, (time.time() - t0) / budget)
             if progress >= 1.0:
@@ -268,6 +287,13 @@ def train(net: FabricNet, data: Arrays, cfg: TrainConfig, log: bool = True) -> T
                 msg = " ".join(f"{k}={v:.3f}" for k, v in now.items())
                 print(f"step {step} {el / 60:.1f} min lr={lr:.2e} {msg}", flush=True)
                 tl.history.append({"step": step, "minutes": el / 60, "lr": lr, **now})
+            tl.interrupted = stop is not None and stop()
+            if state is not None and (tl.interrupted or time.time() - saved >= state.every_s):
+                now_loop = Loop(step, pos, order, time.time() - t0, running, tl.history, tl.resumed_at)
+                save(state, cfg, now_loop, modules, opt, rng, gen)
+                saved = time.time()
+            if tl.interrupted:
+                break
         tl.steps = step
         tl.seconds = time.time() - t0
         tl.images_seen = step * cfg.batch

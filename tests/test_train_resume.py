@@ -1,0 +1,104 @@
+"""A training run saved part-way and resumed takes the same steps as one that never stopped."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+TINY = ((8, 0), (8, 0), (16, 0), (16, 0), (16, 0))
+
+
+def _stop_after(calls: int):
+    count = iter(range(1, 10**9))
+    return lambda: next(count) >= calls
+
+
+@pytest.fixture(scope="module")
+def arrays():
+    from fabricscope.train import data as D
+
+    return D.build(12, D.TRAIN_SEED0, workers=1)
+
+
+def _config(**kw):
+    from fabricscope.train.trainer import TrainConfig
+
+    base = dict(max_steps=6, batch=4, minutes=1000, threads=1, optimizer="sgd", lr=0.1, crop=128, crop_until=0.5)
+    return TrainConfig(**(base | kw))
+
+
+def test_a_resumed_run_equals_one_that_never_stopped(tmp_path, arrays):
+    from fabricscope.train.model import FabricNet
+    from fabricscope.train.resume import RunState
+    from fabricscope.train.trainer import train
+
+    torch.manual_seed(0)
+    whole = FabricNet(stages=TINY)
+    log = train(whole, arrays, _config(), log=False)
+    assert log.steps == 6 and not log.interrupted
+
+    state = RunState(tmp_path / "run" / "state.pt", every_s=1e9, recipe={"n_train": 12})
+    torch.manual_seed(0)
+    first = FabricNet(stages=TINY)
+    part = train(first, arrays, _config(), log=False, state=state, stop=_stop_after(4))
+    assert part.interrupted and part.steps == 4 and state.path.is_file()
+    assert not list(state.path.parent.glob("*.part"))  # written whole, then moved into place
+    halves = zip(first.state_dict().values(), whole.state_dict().values(), strict=True)
+    assert any(not torch.equal(a, b) for a, b in halves)
+
+    torch.manual_seed(123)  # a different start: everything must come from the saved state
+    second = FabricNet(stages=TINY)
+    state.resume = True
+    rest = train(second, arrays, _config(threads=2), log=False, state=state)  # threads may change
+    assert rest.steps == 6 and not rest.interrupted and rest.resumed_at == [4]
+    for (name, a), b in zip(whole.state_dict().items(), second.state_dict().values(), strict=True):
+        torch.testing.assert_close(b, a, rtol=1e-5, atol=1e-6, msg=name)
+
+
+def test_resume_refuses_other_settings_and_missing_state(tmp_path, arrays):
+    from fabricscope.train.model import FabricNet
+    from fabricscope.train.resume import RunState
+    from fabricscope.train.trainer import train
+
+    state = RunState(tmp_path / "state.pt", resume=True)
+    with pytest.raises(ValueError, match="no saved training state"):
+        train(FabricNet(stages=TINY), arrays, _config(), log=False, state=state)
+    state.resume = False
+    train(FabricNet(stages=TINY), arrays, _config(), log=False, state=state, stop=_stop_after(1))
+    state.resume = True
+    with pytest.raises(ValueError, match=r"sharp_below was 0\.0, now 150"):
+        train(FabricNet(stages=TINY), arrays, _config(sharp_below=150.0), log=False, state=state)
+    with pytest.raises(ValueError, match="n_train was None, now 5"):
+        other = RunState(state.path, resume=True, recipe={"n_train": 5})
+        train(FabricNet(stages=TINY), arrays, _config(), log=False, state=other)
+    with pytest.raises(ValueError, match="12 training images, given 4"):
+        train(FabricNet(stages=TINY), _first(arrays, 4), _config(), log=False, state=state)
+
+
+def _first(arrays, n: int):
+    from dataclasses import replace
+
+    return replace(
+        arrays,
+        images=arrays.images[:n],
+        masks=arrays.masks[:n],
+        has_hole=arrays.has_hole[:n],
+        wrinkled=arrays.wrinkled[:n],
+        kinds=arrays.kinds[:n],
+        hole_centres=arrays.hole_centres[:n],
+        hole_sizes=arrays.hole_sizes[:n],
+    )
+
+
+def test_cli_checks_the_state_before_rendering_anything(tmp_path, capsys):
+    from fabricscope.train.__main__ import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["--quick", "--out", str(tmp_path), "--resume"])
+    assert e.value.code == 2 and "--resume needs --state" in capsys.readouterr().err
+    missing = tmp_path / "nothing.pt"
+    assert main(["--quick", "--out", str(tmp_path), "--state", str(missing), "--resume"]) == 2
+    err = capsys.readouterr()
+    assert "no saved training state" in err.err and "rendering" not in err.out
+    assert not list(tmp_path.glob("*.onnx"))
