@@ -102,3 +102,9 @@ def test_cli_checks_the_state_before_rendering_anything(tmp_path, capsys):
     err = capsys.readouterr()
     assert "no saved training state" in err.err and "rendering" not in err.out
     assert not list(tmp_path.glob("*.onnx"))
+    saved = tmp_path / "saved.pt"
+    saved.write_bytes(b"a run of hours")
+    with pytest.raises(SystemExit) as e:  # a forgotten --resume must not overwrite it
+        main(["--quick", "--out", str(tmp_path), "--state", str(saved)])
+    assert e.value.code == 2 and "add --resume to continue it" in capsys.readouterr().err
+    assert saved.read_bytes() == b"a run of hours"

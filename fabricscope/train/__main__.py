@@ -131,6 +131,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         ap.error("--resume needs --state FILE, the file the interrupted run saved")
     if args.state is not None and args.from_checkpoint:
         ap.error("--state and --resume are for training; --from-checkpoint does not train")
+    if args.state is not None and not args.resume and args.state.exists():
+        ap.error(f"{args.state} holds a saved run: add --resume to continue it, or remove the file to start over")
     if args.lr is None:
         args.lr = PEAK_LR[args.optimizer]
     if args.quick:
