@@ -55,6 +55,12 @@ def test_a_resumed_run_equals_one_that_never_stopped(tmp_path, arrays):
     for (name, a), b in zip(whole.state_dict().items(), second.state_dict().values(), strict=True):
         torch.testing.assert_close(b, a, rtol=1e-5, atol=1e-6, msg=name)
 
+    again = FabricNet(stages=TINY)  # the finished run was saved too: resuming it trains no more
+    done = train(again, arrays, _config(), log=False, state=state)
+    assert done.steps == 6 and done.resumed_at == [4, 6]
+    for a, b in zip(second.state_dict().values(), again.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
 
 def test_resume_refuses_other_settings_and_missing_state(tmp_path, arrays):
     from fabricscope.train.model import FabricNet

@@ -294,6 +294,9 @@ def train(
                 saved = time.time()
             if tl.interrupted:
                 break
+        if state is not None and not tl.interrupted:  # finished: a --resume goes straight to the export
+            end = Loop(step, pos, order, time.time() - t0, running, tl.history, tl.resumed_at)
+            save(state, cfg, end, modules, opt, rng, gen)
         tl.steps = step
         tl.seconds = time.time() - t0
         tl.images_seen = step * cfg.batch
