@@ -73,8 +73,8 @@ def test_resume_refuses_other_settings_and_missing_state(tmp_path, arrays):
     state.resume = False
     train(FabricNet(stages=TINY), arrays, _config(), log=False, state=state, stop=_stop_after(1))
     state.resume = True
-    with pytest.raises(ValueError, match=r"sharp_below was 0\.0, now 150"):
-        train(FabricNet(stages=TINY), arrays, _config(sharp_below=150.0), log=False, state=state)
+    with pytest.raises(ValueError, match=r"crop_focus was 0\.8, now 0\.5"):
+        train(FabricNet(stages=TINY), arrays, _config(crop_focus=0.5), log=False, state=state)
     with pytest.raises(ValueError, match="n_train was None, now 5"):
         other = RunState(state.path, resume=True, recipe={"n_train": 5})
         train(FabricNet(stages=TINY), arrays, _config(), log=False, state=other)

@@ -130,7 +130,7 @@ def test_cell_weight_option_defaults_to_the_shipped_recipe():
 
     assert parse([]).cell_weight == TrainConfig.cell_weight == 3.0
     assert parse(["--cell-weight", "0.5"]).cell_weight == 0.5
-    assert parse([]).sharp_below == TrainConfig.sharp_below == 0.0  # off in the shipped recipe
+    assert parse([]).sharp_below == TrainConfig.sharp_below == 150.0  # the shipped recipe
     assert parse(["--sharp-below", "150"]).sharp_below == 150.0
 
 
