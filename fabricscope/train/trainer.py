@@ -237,6 +237,10 @@ def train(
         tl = TrainLog(history=loop.history, resumed_at=loop.resumed_at)
         t0 = time.time() - loop.seconds
         saved = time.time()
+
+        def snapshot() -> Loop:  # the loop's variables now, for the state file
+            return Loop(step, pos, order, time.time() - t0, running, tl.history, tl.resumed_at)
+
         while True:
             progress = max(step / cfg.max_steps, (time.time() - t0) / budget)
             if progress >= 1.0:
@@ -289,14 +293,12 @@ def train(
                 tl.history.append({"step": step, "minutes": el / 60, "lr": lr, **now})
             tl.interrupted = stop is not None and stop()
             if state is not None and (tl.interrupted or time.time() - saved >= state.every_s):
-                now_loop = Loop(step, pos, order, time.time() - t0, running, tl.history, tl.resumed_at)
-                save(state, cfg, now_loop, modules, opt, rng, gen)
+                save(state, cfg, snapshot(), modules, opt, rng, gen)
                 saved = time.time()
             if tl.interrupted:
                 break
         if state is not None and not tl.interrupted:  # finished: a --resume goes straight to the export
-            end = Loop(step, pos, order, time.time() - t0, running, tl.history, tl.resumed_at)
-            save(state, cfg, end, modules, opt, rng, gen)
+            save(state, cfg, snapshot(), modules, opt, rng, gen)
         tl.steps = step
         tl.seconds = time.time() - t0
         tl.images_seen = step * cfg.batch
