@@ -291,3 +291,39 @@ def test_pooling_study_runs_both_arms_by_the_shipped_recipe(tmp_path):
     assert json.loads((tmp_path / "pooling_study_seed1.json").read_text())["seed"] == 1
     assert json.loads((tmp_path / "pooling_study.json").read_text())["steps"] == 2
     assert (tmp_path / "pooling_study_seed1.md").exists()
+
+
+def test_stages_option_reads_and_writes_the_backbone_layout():
+    from fabricscope.train.__main__ import parse
+    from fabricscope.train.model import DEFAULT_STAGES, FabricNet, format_stages, parse_stages
+
+    assert parse([]).stages == DEFAULT_STAGES  # the shipped model's layout
+    assert format_stages(DEFAULT_STAGES) == "16,32,64:1,96:1,144:1"
+    wide = parse(["--stages", "16:1, 32,64:1,96:1,144:1"]).stages
+    assert wide == ((16, 1), (32, 0), (64, 1), (96, 1), (144, 1))
+    assert parse_stages(format_stages(wide)) == wide
+    net = FabricNet(stages=wide)
+    assert net.geometry().stride == 32 and net.geometry().receptive_field == 175 + 4  # one more 3x3 at stride 2
+    refused = [("16,32,64,96", "5 stages"), ("16,32,64:x,96,144", "CHANNELS:EXTRA_CONVS"), ("0,32,64,96,144", ">= 1")]
+    for bad, why in refused:
+        with pytest.raises(ValueError, match=why):
+            parse_stages(bad)
+        with pytest.raises(SystemExit):
+            parse(["--stages", bad])
+
+
+def test_a_run_with_other_stages_saves_them_and_a_resume_must_repeat_them(tmp_path, capsys):
+    from fabricscope.train.__main__ import main
+    from fabricscope.train.model import load_checkpoint
+
+    # a layout whose stages repeat a channel count: the weights' shapes alone cannot tell it apart from
+    # extra convs, so the checkpoint's own record of it must be what loads
+    layout = "8,8:1,16,16,16"
+    state = tmp_path / "run.pt"
+    base = ["--quick", "--out", str(tmp_path), "--no-eval", "--state", str(state)]
+    assert main([*base, "--stages", layout]) == 0
+    net = load_checkpoint(tmp_path / "fabric_inspector.pt")
+    assert net.stages == ((8, 0), (8, 1), (16, 0), (16, 0), (16, 0))
+    capsys.readouterr()
+    assert main([*base, "--resume"]) == 2  # without --stages: the shipped layout, not the saved run's
+    assert "stages was '8,8:1,16,16,16', now '16,32,64:1,96:1,144:1'" in capsys.readouterr().err

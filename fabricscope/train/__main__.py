@@ -33,7 +33,7 @@ import torch
 from fabricscope.train import data as D
 from fabricscope.train.export import export_onnx, update_card
 from fabricscope.train.metrics import auroc, best_threshold, run_batched
-from fabricscope.train.model import VIEWS, FabricNet, load_checkpoint
+from fabricscope.train.model import DEFAULT_STAGES, VIEWS, FabricNet, format_stages, load_checkpoint, parse_stages
 from fabricscope.train.resume import RunState, check
 from fabricscope.train.trainer import (
     DEVICES,
@@ -82,6 +82,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="train and validate on generate(variety=True): large blotch prints and crumpled ripples "
         "added (off: the shipped model's data)",
+    )
+    ap.add_argument(
+        "--stages",
+        type=stages_arg,
+        default=DEFAULT_STAGES,
+        help="the backbone: per stride-2 stage its channels and, after a colon, how many more 3x3 convs follow "
+        f"(default, the shipped model: {format_stages(DEFAULT_STAGES)})",
     )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
@@ -141,6 +148,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def stages_arg(text: str) -> tuple[tuple[int, int], ...]:
+    try:
+        return parse_stages(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def config_of(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(
         minutes=args.minutes,
@@ -164,7 +178,12 @@ def run_state(args: argparse.Namespace) -> RunState | None:
     """The --state file of this run, with the data options a resumed run must repeat."""
     if args.state is None:
         return None
-    recipe = {"n_train": args.n_train, "variety": args.variety, "swap_pooling": args.swap_pooling}
+    recipe = {
+        "n_train": args.n_train,
+        "variety": args.variety,
+        "swap_pooling": args.swap_pooling,
+        "stages": format_stages(args.stages),
+    }
     return RunState(args.state, every_s=args.save_every * 60.0, resume=args.resume, recipe=recipe)
 
 
@@ -205,8 +224,9 @@ def architecture(net: FabricNet) -> str:
     """The network in words, for the card."""
     geom = net.geometry()
     text = (
-        "VGG-style CNN, five stride-2 stages (224 -> 7x7), channels "
-        f"{[c for c, _ in net.stages]}, 3x3 conv + BatchNorm + ReLU; two 1x1-conv heads to 2x7x7: "
+        "VGG-style CNN, five stride-2 stages (224 -> 7x7), each a 3x3 stride-2 conv then "
+        f"{'/'.join(str(e) for _, e in net.stages)} more 3x3 convs, channels {[c for c, _ in net.stages]} "
+        f"(--stages {format_stages(net.stages)}), BatchNorm + ReLU; two 1x1-conv heads to 2x7x7: "
         f"{', '.join(f'{h} ({p} pooling)' for h, p in zip(net.head_names, net.poolings, strict=True))}; "
         f"softmax over 2 classes; {sum(p.numel() for p in net.parameters())} parameters; stride {geom.stride}, "
         f"receptive field {geom.receptive_field} px"
@@ -307,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"data ready in {t_data:.0f} s", flush=True)
         heads = (("hole", "avg"), ("wrinkle", "max")) if args.swap_pooling else (("hole", "max"), ("wrinkle", "avg"))
         torch.manual_seed(args.seed)
-        net = FabricNet(heads=heads)
+        net = FabricNet(heads=heads, stages=args.stages)
         if state is None:
             tl = train(net, train_set, cfg)
         else:

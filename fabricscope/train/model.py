@@ -25,6 +25,29 @@ MEAN = (0.5, 0.5, 0.5)
 STD = (0.25, 0.25, 0.25)
 
 
+def parse_stages(text: str) -> tuple[tuple[int, int], ...]:
+    """A stage layout from ``"16:1,32,64:1,96:1,144:1"``: per stage its channels and, after a colon, how
+    many more 3x3 convs follow the stride-2 one (0 when left out). Five stages: 224 px -> 7x7 cells of 32."""
+    stages: list[tuple[int, int]] = []
+    for part in text.split(","):
+        channels, _, extra = part.strip().partition(":")
+        try:
+            stage = (int(channels), int(extra or 0))
+        except ValueError:
+            raise ValueError(f"stage {part.strip()!r}: expected CHANNELS or CHANNELS:EXTRA_CONVS") from None
+        if stage[0] < 1 or stage[1] < 0:
+            raise ValueError(f"stage {part.strip()!r}: channels must be >= 1 and extra convs >= 0")
+        stages.append(stage)
+    if len(stages) != len(DEFAULT_STAGES):
+        raise ValueError(f"{len(DEFAULT_STAGES)} stages make the 7x7 grid of 32-px cells; got {len(stages)}")
+    return tuple(stages)
+
+
+def format_stages(stages: tuple[tuple[int, int], ...]) -> str:
+    """The inverse of ``parse_stages``."""
+    return ",".join(f"{c}:{e}" if e else str(c) for c, e in stages)
+
+
 @dataclass(frozen=True)
 class Geometry:
     stride: int
@@ -128,7 +151,9 @@ def load_checkpoint(path: str | os.PathLike) -> FabricNet:
     state = obj["state_dict"] if "state_dict" in obj else obj
     heads = tuple(tuple(h) for h in obj["heads"]) if "heads" in obj else (("hole", "max"), ("wrinkle", "avg"))
     views = int(obj.get("views", 1))
-    net = FabricNet(heads=heads, stages=stages_from_state(state), views=views)  # type: ignore[arg-type]
+    # the layout as saved; older files without it: read back from the weights' shapes
+    stages = tuple(tuple(s) for s in obj["stages"]) if "stages" in obj else stages_from_state(state)
+    net = FabricNet(heads=heads, stages=stages, views=views)  # type: ignore[arg-type]
     net.load_state_dict(state)
     return net.eval()
 
