@@ -193,7 +193,7 @@ def test_geometry_of_shipped_architecture():
     from fabricscope.train.model import FabricNet
 
     geom = FabricNet().geometry()
-    assert geom.stride == 32 and geom.receptive_field == 175
+    assert geom.stride == 32 and geom.receptive_field == 179
 
 
 def test_augment_targets_follow_the_mask():
@@ -298,12 +298,12 @@ def test_stages_option_reads_and_writes_the_backbone_layout():
     from fabricscope.train.model import DEFAULT_STAGES, FabricNet, format_stages, parse_stages
 
     assert parse([]).stages == DEFAULT_STAGES  # the shipped model's layout
-    assert format_stages(DEFAULT_STAGES) == "16,32,64:1,96:1,144:1"
-    wide = parse(["--stages", "16:1, 32,64:1,96:1,144:1"]).stages
-    assert wide == ((16, 1), (32, 0), (64, 1), (96, 1), (144, 1))
-    assert parse_stages(format_stages(wide)) == wide
-    net = FabricNet(stages=wide)
-    assert net.geometry().stride == 32 and net.geometry().receptive_field == 175 + 4  # one more 3x3 at stride 2
+    assert format_stages(DEFAULT_STAGES) == "16:1,32,64:1,96:1,144:1"
+    eighth = parse(["--stages", "16, 32,64:1,96:1,144:1"]).stages  # the eighth model's layout
+    assert eighth == ((16, 0), (32, 0), (64, 1), (96, 1), (144, 1))
+    assert parse_stages(format_stages(eighth)) == eighth
+    net = FabricNet(stages=eighth)
+    assert net.geometry().stride == 32 and net.geometry().receptive_field == 179 - 4  # one 3x3 at stride 2 fewer
     refused = [("16,32,64,96", "5 stages"), ("16,32,64:x,96,144", "CHANNELS:EXTRA_CONVS"), ("0,32,64,96,144", ">= 1")]
     for bad, why in refused:
         with pytest.raises(ValueError, match=why):
@@ -314,7 +314,7 @@ def test_stages_option_reads_and_writes_the_backbone_layout():
 
 def test_a_run_with_other_stages_saves_them_and_a_resume_must_repeat_them(tmp_path, capsys):
     from fabricscope.train.__main__ import main
-    from fabricscope.train.model import load_checkpoint
+    from fabricscope.train.model import DEFAULT_STAGES, format_stages, load_checkpoint
 
     # a layout whose stages repeat a channel count: the weights' shapes alone cannot tell it apart from
     # extra convs, so the checkpoint's own record of it must be what loads
@@ -326,4 +326,4 @@ def test_a_run_with_other_stages_saves_them_and_a_resume_must_repeat_them(tmp_pa
     assert net.stages == ((8, 0), (8, 1), (16, 0), (16, 0), (16, 0))
     capsys.readouterr()
     assert main([*base, "--resume"]) == 2  # without --stages: the shipped layout, not the saved run's
-    assert "stages was '8,8:1,16,16,16', now '16,32,64:1,96:1,144:1'" in capsys.readouterr().err
+    assert f"stages was '8,8:1,16,16,16', now '{format_stages(DEFAULT_STAGES)}'" in capsys.readouterr().err

@@ -19,7 +19,7 @@ from torch import nn
 from torch.nn import functional as F
 
 # (out_channels, extra 3x3 convs after the stride-2 conv) per stage
-DEFAULT_STAGES: tuple[tuple[int, int], ...] = ((16, 0), (32, 0), (64, 1), (96, 1), (144, 1))
+DEFAULT_STAGES: tuple[tuple[int, int], ...] = ((16, 1), (32, 0), (64, 1), (96, 1), (144, 1))
 VIEWS = (1, 2, 4)  # 1: the image; 2: + its left-right mirror; 4: + the up-down and the both-ways mirrors
 MEAN = (0.5, 0.5, 0.5)
 STD = (0.25, 0.25, 0.25)
