@@ -7,7 +7,7 @@ import csv
 import numpy as np
 import pytest
 
-from fabricscope.synth import Sample, generate, render_strip, write_dataset
+from fabricscope.synth import Sample, generate, render_labelled_strip, render_strip, write_dataset
 
 
 def test_same_seed_same_sample():
@@ -125,6 +125,11 @@ def test_render_strip():
     assert mask.shape == (900, 160) and mask.dtype == bool
     img2, mask2 = render_strip(5, 160, 900)
     assert np.array_equal(img, img2) and np.array_equal(mask, mask2)
+    # the labelled strip is the same strip, plus which rows its wrinkled stretches cover
+    strip = render_labelled_strip(5, 160, 900)
+    assert np.array_equal(strip.image, img) and np.array_equal(strip.hole_mask, mask)
+    assert strip.wrinkled_rows.shape == (900,) and strip.wrinkled_rows.dtype == bool
+    assert 0.0 < strip.wrinkled_rows.mean() < 1.0  # seed 5 has both kinds of stretch
 
 
 def test_write_dataset(tmp_path):

@@ -38,12 +38,14 @@ class DemoFeed(FrameSource):
             self._strip = np.ascontiguousarray(np.concatenate([rgb, rgb[: self.height]], axis=0))
         return self._strip
 
+    def top_row(self, index: int) -> int:
+        """The strip row at the top of frame ``index`` (the strip loops every STRIP_LENGTH rows)."""
+        return (index * self.speed) % STRIP_LENGTH
+
     def frame(self, index: int) -> np.ndarray:
         """Frame ``index`` of the feed (a view into the strip: no copy)."""
-        strip = self.strip()
-        loop = strip.shape[0] - self.height
-        top = (index * self.speed) % loop
-        return strip[top : top + self.height]
+        top = self.top_row(index)
+        return self.strip()[top : top + self.height]
 
     def start(self, sink, on_error) -> None:  # noqa: ANN001 - same signature as FrameSource
         super().start(sink, on_error)

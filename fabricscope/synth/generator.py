@@ -817,12 +817,27 @@ def generate(
     )
 
 
+@dataclass
+class Strip:
+    """A long strip of fabric for the demo feed, with what a frame of it should be judged."""
+
+    image: np.ndarray  # length x width x 3 uint8
+    hole_mask: np.ndarray  # length x width bool
+    wrinkled_rows: np.ndarray  # length bool: the rows of the wrinkled stretches
+
+
 def render_strip(seed: int, width: int, length: int) -> tuple[np.ndarray, np.ndarray]:
     """A long strip of one fabric (length x width x 3 uint8) and its hole mask (length x width bool).
 
     Holes turn up every few hundred rows and wrinkled stretches now and then; the
     threads run roughly along the strip, as on an inspection table.
     """
+    strip = render_labelled_strip(seed, width, length)
+    return strip.image, strip.hole_mask
+
+
+def render_labelled_strip(seed: int, width: int, length: int) -> Strip:
+    """:func:`render_strip` with the rows of its wrinkled stretches (creases may reach a little past them)."""
     if width < 16 or length < 16:
         raise ValueError("strip must be at least 16x16")
     rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, 0x57219])
@@ -833,10 +848,12 @@ def render_strip(seed: int, width: int, length: int) -> tuple[np.ndarray, np.nda
     fabric.pitch = fabric.pitch * s
     creases: list[Crease] = []
     holes: list[Hole] = []
+    wrinkled_rows = np.zeros(length, bool)
     pos = rng.uniform(0, 300)
     while pos < length:
         if rng.random() < 0.35:  # wrinkled stretch
             span = rng.uniform(250, 900) * s
+            wrinkled_rows[int(pos) : int(pos + span)] = True
             sub = _random_creases(rng, int(span), width, s, int(rng.integers(8, 20) * span / width + 4))
             for c in sub:
                 c.cy += pos
@@ -869,4 +886,4 @@ def render_strip(seed: int, width: int, length: int) -> tuple[np.ndarray, np.nda
     img = np.clip(cloth * rng.uniform(0.8, 1.1) * 255.0 + 0.5, 0, 255)
     if rng.random() < 0.7:
         img = img + rng.normal(0, 2.0, (length, width, 1)).astype(np.float32)
-    return np.clip(img, 0, 255).astype(np.uint8), mask
+    return Strip(np.clip(img, 0, 255).astype(np.uint8), mask, wrinkled_rows)
