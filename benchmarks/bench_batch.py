@@ -115,13 +115,16 @@ def model_alone(inspector: Inspector, arrays: np.ndarray, batch_size: int = 16) 
     return len(arrays)
 
 
-def rate(fn: Callable[[], int], repeats: int = 2) -> float:
-    """Best images/s over ``repeats`` runs."""
-    best = 0.0
+def rates(fns: dict[str, Callable[[], int]], repeats: int = 3) -> dict[str, float]:
+    """Best images/s of each function over ``repeats`` rounds, the functions taking turns within
+    each round: a shared machine's speed drifts over minutes, and a ratio of two figures taken
+    minutes apart measures that drift as much as the code."""
+    best = dict.fromkeys(fns, 0.0)
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        n = fn()
-        best = max(best, n / (time.perf_counter() - t0))
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            n = fn()
+            best[name] = max(best[name], n / (time.perf_counter() - t0))
     return best
 
 
@@ -197,8 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     ok = True
 
     print(f"\ncamera photos: {len(camera)} JPEGs of 4000x3000")
-    plain_cam = rate(lambda: plain_loop(inspector, camera))
-    engine_cam = rate(run_engine(camera))
+    cam = rates({"plain": lambda: plain_loop(inspector, camera), "engine": run_engine(camera)}, repeats=2)
+    plain_cam, engine_cam = cam["plain"], cam["engine"]
     ratio = engine_cam / plain_cam
     print(f"  plain loop {plain_cam:7.1f} images/s")
     print(f"  engine     {engine_cam:7.1f} images/s   = {ratio:.1f}x the plain loop (target >= 3x)")
@@ -207,9 +210,14 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"\nwebcam-size: {len(webcam)} JPEGs of 640x480")
     arrays = np.stack([batch.prepare_file(f, inspector.input_size).array for f in webcam])  # type: ignore[misc]
-    alone = rate(lambda: model_alone(inspector, arrays, args.batch_size))
-    plain_web = rate(lambda: plain_loop(inspector, webcam))
-    engine_web = rate(run_engine(webcam))
+    web = rates(
+        {
+            "alone": lambda: model_alone(inspector, arrays, args.batch_size),
+            "plain": lambda: plain_loop(inspector, webcam),
+            "engine": run_engine(webcam),
+        }
+    )
+    alone, plain_web, engine_web = web["alone"], web["plain"], web["engine"]
     print(f"  model alone on pre-decoded arrays {alone:7.1f} images/s (the ceiling)")
     print(f"  plain loop                        {plain_web:7.1f} images/s")
     print(
