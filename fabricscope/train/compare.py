@@ -22,10 +22,8 @@ import numpy as np
 
 from fabricscope.synth.renderers import RENDERERS
 from fabricscope.train.data import Arrays, build
-from fabricscope.train.evaluate import held_out_seed0, onnx_predictor
-from fabricscope.train.metrics import auroc, localisation_distance, run_batched
-
-SMALL_HOLE = 0.05  # every hole in the image under 5% of the side, as in metrics.figures
+from fabricscope.train.evaluate import held_out_seed0, onnx_predictor, shipped_thresholds
+from fabricscope.train.metrics import SMALL_HOLE, auroc, localisation_distance, run_batched
 
 
 @dataclass
@@ -130,8 +128,7 @@ def compare(
     scored = []
     for path in (new_model, base_model):
         predict, meta = onnx_predictor(path, threads)
-        thresholds = {h["name"]: float(h["threshold"]) for h in json.loads(meta["fabricscope.heads"])}
-        scored.append(scores_of(run_batched(predict, test.images), test, labels, thresholds))
+        scored.append(scores_of(run_batched(predict, test.images), test, labels, shipped_thresholds(meta)))
     return {
         "new": str(new_model),
         "baseline": str(base_model),

@@ -44,6 +44,11 @@ def onnx_predictor(path: Path, threads: int = 2) -> tuple[Predict, dict[str, str
     return predict, meta
 
 
+def shipped_thresholds(meta: dict[str, str]) -> dict[str, float]:
+    """Each head's threshold as the file ships it (from its metadata)."""
+    return {h["name"]: float(h["threshold"]) for h in json.loads(meta["fabricscope.heads"])}
+
+
 def shift_study(
     predict: Predict, n: int = 150, max_shift: int = 16, seed0: int = SHIFT_SEED0, renderer: str = "training"
 ) -> dict[str, Any]:
@@ -162,8 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.update_card and args.renderer != "training":
         ap.error("--update-card stores the held-out figures of the training renderer only")
     predict, meta = onnx_predictor(args.model, args.threads)
-    heads = json.loads(meta["fabricscope.heads"])
-    thresholds = {h["name"]: float(h["threshold"]) for h in heads}
+    thresholds = shipped_thresholds(meta)
     out = evaluate(predict, thresholds, args.n, args.n_shift, renderer=args.renderer)
     print(json.dumps(out, indent=2))
     if args.json:

@@ -27,7 +27,7 @@ import numpy as np
 from fabricscope.imaging import fit_to_input
 from fabricscope.sources.demo import STRIP_LENGTH, DemoFeed
 from fabricscope.synth import render_labelled_strip
-from fabricscope.train.evaluate import onnx_predictor
+from fabricscope.train.evaluate import onnx_predictor, shipped_thresholds
 from fabricscope.train.metrics import Predict, auroc, run_batched
 
 MIN_HOLE_PX = 12  # at the model's input size, as the generator's visible-hole rule
@@ -79,7 +79,7 @@ def score_seed(predict: Predict, thresholds: dict[str, float], seed: int, every:
 
 def score_model(path: Path, seeds: list[int], every: int = 4, threads: int = 2) -> dict[str, Any]:
     predict, meta = onnx_predictor(path, threads)
-    thresholds = {h["name"]: float(h["threshold"]) for h in json.loads(meta["fabricscope.heads"])}
+    thresholds = shipped_thresholds(meta)
     return {
         "model": str(path),
         "thresholds": thresholds,

@@ -34,6 +34,7 @@ def auroc_of(pos: np.ndarray, neg: np.ndarray) -> float:
     return auroc(np.concatenate([pos, neg]), np.r_[np.ones(len(pos), bool), np.zeros(len(neg), bool)])
 
 
+SMALL_HOLE = 0.05  # "small holes": every hole in the image under 5% of the side
 HOLE_SIZE_BINS = (0.0, 0.03, 0.05, 0.08, 0.12, 1.01)  # largest hole / image side
 # open hole pixels in the image (where the background shows), at the test size (224 x 224). A hole's
 # "size" is its longest extent; a slit 15% of the side long may open fewer pixels than a round hole 4% wide.
@@ -135,7 +136,7 @@ def figures(
     out["wrinkle_false_alarm_rate"] = float((wp[~wr] >= th_w).mean())
     # small holes: every hole in the image < 5% of the side
     sizes = [max(s) if len(s) else 0.0 for s in hole_sizes]
-    small = np.array([hole[i] and sizes[i] < 0.05 for i in range(n)])
+    small = np.array([hole[i] and sizes[i] < SMALL_HOLE for i in range(n)])
     out["n_small_hole"] = int(small.sum())
     out["hole_auroc_small"] = auroc_of(hp[small], hp[~hole])
     out["hole_recall_small"] = float((hp[small] >= th_h).mean()) if small.any() else float("nan")
