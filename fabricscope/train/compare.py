@@ -23,7 +23,14 @@ import numpy as np
 from fabricscope.synth.renderers import RENDERERS
 from fabricscope.train.data import Arrays, build
 from fabricscope.train.evaluate import held_out_seed0, onnx_predictor, shipped_thresholds
-from fabricscope.train.metrics import SMALL_HOLE, auroc, localisation_distance, run_batched
+from fabricscope.train.metrics import (
+    auroc,
+    auroc_of,
+    localisation_distance,
+    run_batched,
+    single_fold_images,
+    small_hole_images,
+)
 
 
 @dataclass
@@ -41,7 +48,7 @@ class Scores:
 class Labels:
     hole: np.ndarray
     wrinkled: np.ndarray
-    small: np.ndarray  # has a hole and every hole < SMALL_HOLE of the side
+    small: np.ndarray  # has a hole and every hole < metrics.SMALL_HOLE of the side
     fold: np.ndarray  # a single fold on smooth cloth
     single: np.ndarray  # exactly one hole
 
@@ -49,10 +56,8 @@ class Labels:
     def of(cls, test: Arrays) -> Labels:
         hole = np.asarray(test.has_hole, bool)
         wr = np.asarray(test.wrinkled, bool)
-        small = hole & np.array([len(s) > 0 and max(s) < SMALL_HOLE for s in test.hole_sizes])
-        fold = ~wr & np.array(["fold" in k for k in test.kinds])
         single = hole & np.array([len(c) == 1 for c in test.hole_centres])
-        return cls(hole, wr, small, fold, single)
+        return cls(hole, wr, small_hole_images(hole, test.hole_sizes), single_fold_images(wr, test.kinds), single)
 
 
 def scores_of(
@@ -60,13 +65,8 @@ def scores_of(
 ) -> Scores:
     hp, wp = res["hole"][1][:, 1], res["wrinkle"][1][:, 1]
     dist = np.full(len(hp), -1, np.int64)
-    idx = np.flatnonzero(labels.single)
-    dist[idx] = localisation_distance(res["hole"][0][idx], labels.hole[idx], [test.hole_centres[i] for i in idx])
+    dist[labels.single] = localisation_distance(res["hole"][0], labels.hole, test.hole_centres)  # one per such image
     return Scores(hp, wp, hp >= thresholds["hole"], wp >= thresholds["wrinkle"], dist)
-
-
-def _auroc_sub(pos: np.ndarray, neg: np.ndarray, score: np.ndarray) -> float:
-    return auroc(np.concatenate([score[pos], score[neg]]), np.r_[np.ones(pos.sum(), bool), np.zeros(neg.sum(), bool)])
 
 
 def _share(hits: np.ndarray) -> float:
@@ -76,12 +76,12 @@ def _share(hits: np.ndarray) -> float:
 # name -> figure of (scores, labels), both already restricted to one resample
 FIGURES: dict[str, Callable[[Scores, Labels], float]] = {
     "hole_auroc": lambda s, y: auroc(s.hole, y.hole),
-    "hole_auroc_small": lambda s, y: _auroc_sub(y.small, ~y.hole, s.hole),
+    "hole_auroc_small": lambda s, y: auroc_of(s.hole[y.small], s.hole[~y.hole]),
     "hole_accuracy": lambda s, y: float((s.hole_said == y.hole).mean()),
     "localisation_within_1_cell": lambda s, y: _share(s.cell_distance[y.single] <= 1),
     "localisation_exact_cell": lambda s, y: _share(s.cell_distance[y.single] == 0),
     "wrinkle_auroc": lambda s, y: auroc(s.wrinkle, y.wrinkled),
-    "wrinkle_auroc_fold_vs_wrinkled": lambda s, y: _auroc_sub(y.wrinkled, y.fold, s.wrinkle),
+    "wrinkle_auroc_fold_vs_wrinkled": lambda s, y: auroc_of(s.wrinkle[y.wrinkled], s.wrinkle[y.fold]),
     "wrinkle_accuracy": lambda s, y: float((s.wrinkle_said == y.wrinkled).mean()),
 }
 

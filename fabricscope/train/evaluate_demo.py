@@ -32,24 +32,21 @@ from fabricscope.train.metrics import Predict, auroc, run_batched
 
 MIN_HOLE_PX = 12  # at the model's input size, as the generator's visible-hole rule
 WRINKLED_SHARE = 0.5
+DemoFrames = tuple[np.ndarray, np.ndarray, np.ndarray]  # frames, hole pixels, wrinkled share of rows
 
 
-def demo_frames(seed: int, every: int = 4, size: int = 224) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def demo_frames(seed: int, every: int = 4, size: int = 224) -> DemoFrames:
     """Frames of one loop of the demo feed at the model's input size, with hole pixels (at that size)
     and the share of rows in a wrinkled stretch per frame."""
     feed = DemoFeed(seed=seed)
     strip = render_labelled_strip(seed, feed.width, STRIP_LENGTH)
-    # the feed loops: its strip repeats its first frame's rows at the end (as DemoFeed.strip does)
-    image = np.concatenate([strip.image, strip.image[: feed.height]])
-    mask = np.concatenate([strip.hole_mask, strip.hole_mask[: feed.height]])
-    rows = np.concatenate([strip.wrinkled_rows, strip.wrinkled_rows[: feed.height]])
     scale = size * size / (feed.width * feed.height)
     frames, hole_px, wrinkled = [], [], []
     for index in range(0, STRIP_LENGTH // feed.speed, every):
-        top = feed.top_row(index)
-        frames.append(fit_to_input(image[top : top + feed.height], size))
-        hole_px.append(mask[top : top + feed.height].sum() * scale)
-        wrinkled.append(rows[top : top + feed.height].mean())
+        rows = np.arange(feed.top_row(index), feed.top_row(index) + feed.height) % STRIP_LENGTH  # the feed loops
+        frames.append(fit_to_input(strip.image[rows], size))
+        hole_px.append(strip.hole_mask[rows].sum() * scale)
+        wrinkled.append(strip.wrinkled_rows[rows].mean())
     return np.stack(frames), np.asarray(hole_px), np.asarray(wrinkled)
 
 
@@ -64,8 +61,8 @@ def head_figures(p: np.ndarray, positive: np.ndarray, negative: np.ndarray, thre
     }
 
 
-def score_seed(predict: Predict, thresholds: dict[str, float], seed: int, every: int = 4) -> dict[str, Any]:
-    frames, hole_px, wrinkled = demo_frames(seed, every)
+def score_seed(predict: Predict, thresholds: dict[str, float], seed: int, demo: DemoFrames) -> dict[str, Any]:
+    frames, hole_px, wrinkled = demo
     res = run_batched(predict, frames)
     return {
         "seed": seed,
@@ -77,13 +74,14 @@ def score_seed(predict: Predict, thresholds: dict[str, float], seed: int, every:
     }
 
 
-def score_model(path: Path, seeds: list[int], every: int = 4, threads: int = 2) -> dict[str, Any]:
+def score_model(path: Path, demos: dict[int, DemoFrames], threads: int = 2) -> dict[str, Any]:
+    """``path``'s figures on each seed's frames (rendered once, shared by every model scored)."""
     predict, meta = onnx_predictor(path, threads)
     thresholds = shipped_thresholds(meta)
     return {
         "model": str(path),
         "thresholds": thresholds,
-        "seeds": [score_seed(predict, thresholds, s, every) for s in seeds],
+        "seeds": [score_seed(predict, thresholds, seed, demo) for seed, demo in demos.items()],
     }
 
 
@@ -115,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.every < 1:
         ap.error("--every must be >= 1")
     paths = [args.model] + ([args.baseline] if args.baseline else [])
-    results = [score_model(p, args.seeds, args.every, args.threads) for p in paths]
+    demos = {seed: demo_frames(seed, args.every) for seed in args.seeds}
+    results = [score_model(p, demos, args.threads) for p in paths]
     print(table(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")

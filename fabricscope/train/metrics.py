@@ -86,6 +86,16 @@ def run_batched(predict: Predict, images: np.ndarray, batch: int = 64) -> dict[s
     return {h: (np.concatenate(v[0]), np.concatenate(v[1])) for h, v in out.items()}
 
 
+def small_hole_images(has_hole: np.ndarray, hole_sizes: list) -> np.ndarray:
+    """Images with a hole where every hole is under SMALL_HOLE of the side."""
+    return np.asarray(has_hole, bool) & np.array([(max(s) if len(s) else 0.0) < SMALL_HOLE for s in hole_sizes], bool)
+
+
+def single_fold_images(wrinkled: np.ndarray, kinds: list[str]) -> np.ndarray:
+    """Smooth images whose one fold is the hard negative for the wrinkle head."""
+    return ~np.asarray(wrinkled, bool) & np.array(["fold" in k for k in kinds], bool)
+
+
 def localisation_distance(maps: np.ndarray, has_hole: np.ndarray, hole_centres: list, stride: int = 32) -> np.ndarray:
     """For each image with exactly one hole (in order), the Chebyshev distance in cells between the
     hole map's strongest cell (largest margin, channel 1 - channel 0) and the cell holding the centre."""
@@ -136,12 +146,12 @@ def figures(
     out["wrinkle_false_alarm_rate"] = float((wp[~wr] >= th_w).mean())
     # small holes: every hole in the image < 5% of the side
     sizes = [max(s) if len(s) else 0.0 for s in hole_sizes]
-    small = np.array([hole[i] and sizes[i] < SMALL_HOLE for i in range(n)])
+    small = small_hole_images(hole, hole_sizes)
     out["n_small_hole"] = int(small.sum())
     out["hole_auroc_small"] = auroc_of(hp[small], hp[~hole])
     out["hole_recall_small"] = float((hp[small] >= th_h).mean()) if small.any() else float("nan")
     # single folds vs many wrinkles
-    fold = np.array([("fold" in k) and not wr[i] for i, k in enumerate(kinds)])
+    fold = single_fold_images(wr, kinds)
     out["n_single_fold"] = int(fold.sum())
     out["wrinkle_auroc_fold_vs_wrinkled"] = auroc_of(wp[wr], wp[fold])
     out["wrinkle_false_alarm_on_single_fold"] = float((wp[fold] >= th_w).mean()) if fold.any() else float("nan")
