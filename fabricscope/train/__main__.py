@@ -6,6 +6,7 @@
                                                        # re-export trained weights (no training)
     python -m fabricscope.train --out models/ --state runs/m.pt [...]   # saved every 5 min and on Ctrl-C
     python -m fabricscope.train --out models/ --state runs/m.pt [...] --resume   # carries on from there
+    ... --data-cache runs/data      # keeps the rendered images on disk, so a resume need not render them again
 
 Steps: render the training and validation sets into memory (multiprocessing),
 train with torch-side augmentation under a wall-clock budget, pick each head's
@@ -31,6 +32,7 @@ from typing import Any
 import torch
 
 from fabricscope.train import data as D
+from fabricscope.train.data_cache import build_cached
 from fabricscope.train.export import export_onnx, update_card
 from fabricscope.train.metrics import auroc, best_threshold, run_batched
 from fabricscope.train.model import DEFAULT_STAGES, VIEWS, FabricNet, format_stages, load_checkpoint, parse_stages
@@ -49,7 +51,7 @@ from fabricscope.train.trainer import (
 
 MODEL_NAME = "fabric_inspector.onnx"
 COMMAND = "python -m fabricscope.train --out models/"
-UNRECORDED = ("--out", "--state", "--save-every")  # options with a value that leave the model as it is
+UNRECORDED = ("--out", "--state", "--save-every", "--data-cache")  # options with a value that leave the model as it is
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -121,9 +123,16 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     ap.add_argument("--save-every", type=float, default=5.0, help="minutes between saves of --state")
     ap.add_argument(
+        "--data-cache",
+        type=Path,
+        help="keep the rendered training and validation images in this folder (about 6 GB for 30,000) and "
+        "load them from there next time, e.g. on --resume; checked against the generator before use",
+    )
+    ap.add_argument(
         "--resume",
         action="store_true",
-        help="continue the run saved in --state: give the same options (the data are rendered again); "
+        help="continue the run saved in --state: give the same options (the data are rendered again unless "
+        "--data-cache holds them); "
         "it takes the same steps as a run that never stopped",
     )
     ap.add_argument("--swap-pooling", action="store_true", help="hole head avg, wrinkle head max (study arm)")
@@ -321,8 +330,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"rendering {args.n_train} training + {args.n_val} validation images ...", flush=True)
         data = "varied" if args.variety else "training"
-        train_set = D.build(args.n_train, D.TRAIN_SEED0, workers=args.workers, log=True, renderer=data)
-        val_set = D.build(args.n_val, D.VAL_SEED0, workers=args.workers, renderer=data)
+        cache = args.data_cache
+        train_set = build_cached(cache, args.n_train, D.TRAIN_SEED0, workers=args.workers, log=True, renderer=data)
+        val_set = build_cached(cache, args.n_val, D.VAL_SEED0, workers=args.workers, renderer=data)
         t_data = time.time() - t_start
         print(f"data ready in {t_data:.0f} s", flush=True)
         heads = (("hole", "avg"), ("wrinkle", "max")) if args.swap_pooling else (("hole", "max"), ("wrinkle", "avg"))
