@@ -114,3 +114,44 @@ def test_cli_checks_the_state_before_rendering_anything(tmp_path, capsys):
         main(["--quick", "--out", str(tmp_path), "--state", str(saved)])
     assert e.value.code == 2 and "add --resume to continue it" in capsys.readouterr().err
     assert saved.read_bytes() == b"a run of hours"
+
+
+def test_extend_trains_a_finished_run_on_with_a_warm_restart(tmp_path, arrays):
+    from fabricscope.train.model import FabricNet
+    from fabricscope.train.resume import RunState
+    from fabricscope.train.trainer import train
+
+    state = RunState(tmp_path / "state.pt", every_s=1e9)
+    net = FabricNet(stages=TINY)
+    first = train(net, arrays, _config(max_steps=4, log_every=1, warmup=1), log=True, state=state)
+    assert first.steps == 4 and first.history[-1]["lr"] < 0.02  # the cosine ends near zero
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+
+    state.resume = True
+    with pytest.raises(ValueError, match=r"max_steps was 4, now 10 \(to train past .* add --extend\)"):
+        train(FabricNet(stages=TINY), arrays, _config(max_steps=10, warmup=1), log=False, state=state)
+    state.extend = True
+    with pytest.raises(ValueError, match="at step 4; give a larger --steps"):
+        train(FabricNet(stages=TINY), arrays, _config(max_steps=4, warmup=1), log=False, state=state)
+
+    longer = FabricNet(stages=TINY)
+    more = train(longer, arrays, _config(max_steps=10, log_every=1, warmup=1), log=True, state=state)
+    assert more.steps == 10 and more.resumed_at == [4]
+    assert more.extended == [{"at_step": 4, "from_steps": 4, "to_steps": 10}]
+    lrs = [h["lr"] for h in more.history if h["step"] > 4]
+    assert lrs[0] > 0.05 and lrs[0] > lrs[-1]  # the rate rose again at the saved step, then fell
+    assert any(not torch.equal(a, longer.state_dict()[k]) for k, a in before.items())
+
+    state.extend = False  # the extended run saved its new count: a plain --resume now matches it
+    again = train(FabricNet(stages=TINY), arrays, _config(max_steps=10, warmup=1), log=False, state=state)
+    assert again.steps == 10 and again.extended == more.extended
+
+
+def test_extend_needs_resume_and_stays_out_of_the_recorded_command(tmp_path, capsys):
+    from fabricscope.train.__main__ import COMMAND, command_of, main
+
+    with pytest.raises(SystemExit) as e:
+        main(["--quick", "--out", str(tmp_path), "--extend"])
+    assert e.value.code == 2 and "--extend goes with --resume" in capsys.readouterr().err
+    argv = ["--state", "runs/m.pt", "--resume", "--extend", "--steps", "9"]
+    assert command_of(argv) == COMMAND + " --steps 9"

@@ -7,6 +7,7 @@
     python -m fabricscope.train --out models/ --state runs/m.pt [...]   # saved every 5 min and on Ctrl-C
     python -m fabricscope.train --out models/ --state runs/m.pt [...] --resume   # carries on from there
     ... --data-cache runs/data      # keeps the rendered images on disk, so a resume need not render them again
+    ... --resume --extend --steps N   # trains a finished run on to N steps (a warm restart of the schedule)
 
 Steps: render the training and validation sets into memory (multiprocessing),
 train with torch-side augmentation under a wall-clock budget, pick each head's
@@ -135,6 +136,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--data-cache holds them); "
         "it takes the same steps as a run that never stopped",
     )
+    ap.add_argument(
+        "--extend",
+        action="store_true",
+        help="with --resume: train the saved run on to a larger --steps; the cosine schedule is recomputed over "
+        "the new count, so the learning rate rises again at the saved step and falls to zero at the new end "
+        "(a warm restart; the card records it)",
+    )
     ap.add_argument("--swap-pooling", action="store_true", help="hole head avg, wrinkle head max (study arm)")
     ap.add_argument("--no-eval", action="store_true", help="skip the held-out evaluation")
     ap.add_argument("--quick", action="store_true", help="tiny smoke run (seconds)")
@@ -145,6 +153,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         ap.error(str(e))
     if args.resume and args.state is None:
         ap.error("--resume needs --state FILE, the file the interrupted run saved")
+    if args.extend and not args.resume:
+        ap.error("--extend goes with --resume: it trains a saved run on past its end")
     if args.state is not None and args.from_checkpoint:
         ap.error("--state and --resume are for training; --from-checkpoint does not train")
     if args.state is not None and not args.resume and args.state.exists():
@@ -193,7 +203,7 @@ def run_state(args: argparse.Namespace) -> RunState | None:
         "swap_pooling": args.swap_pooling,
         "stages": format_stages(args.stages),
     }
-    return RunState(args.state, every_s=args.save_every * 60.0, resume=args.resume, recipe=recipe)
+    return RunState(args.state, every_s=args.save_every * 60.0, resume=args.resume, recipe=recipe, extend=args.extend)
 
 
 @contextmanager
@@ -222,7 +232,7 @@ def command_of(argv: list[str]) -> str:
     rest, skip = [], False
     for a in argv:
         name = a.split("=", 1)[0]
-        if skip or name in UNRECORDED or a == "--resume":
+        if skip or name in UNRECORDED or a in ("--resume", "--extend"):
             skip = name in UNRECORDED and "=" not in a
             continue
         rest.append(a)
@@ -289,7 +299,8 @@ def training_card(
             "threads": args.threads,
             "machine": f"{machine}, torch {torch.__version__}",
         }
-        | ({"resumed_at_steps": tl.resumed_at} if tl.resumed_at else {}),
+        | ({"resumed_at_steps": tl.resumed_at} if tl.resumed_at else {})
+        | ({"extended": tl.extended} if tl.extended else {}),
     }
 
 

@@ -31,6 +31,8 @@ class RunState:
     every_s: float = 300.0
     resume: bool = False
     recipe: dict[str, Any] = field(default_factory=dict)  # the data a resumed run must be given again
+    # with resume: the run may go on past the step count it was saved with (a warm restart, see ``check``)
+    extend: bool = False
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Loop:
     running: dict[str, torch.Tensor]
     history: list[dict[str, float]]
     resumed_at: list[int]
+    extended: list[dict[str, int]] = field(default_factory=list)  # {at_step, from_steps, to_steps}
 
 
 def settings(cfg: object) -> dict[str, Any]:
@@ -72,6 +75,7 @@ def save(
         "running": {k: v.detach().cpu() for k, v in loop.running.items()},
         "history": loop.history,
         "resumed_at": loop.resumed_at,
+        "extended": loop.extended,
         "modules": {k: m.state_dict() for k, m in modules.items()},
         "optimizer": opt.state_dict(),
         "numpy_rng": rng.bit_generator.state,
@@ -92,9 +96,22 @@ def check(state: RunState, cfg: object) -> dict[str, Any]:
     blob = torch.load(state.path, map_location="cpu", weights_only=True)
     if blob.get("version") != STATE_VERSION:
         raise ValueError(f"{state.path}: saved by another version of the trainer ({blob.get('version')})")
-    differ = _differences(blob["settings"], settings(cfg)) + _differences(blob["recipe"], state.recipe)
+    saved, now = dict(blob["settings"]), settings(cfg)
+    if state.extend:
+        # The cosine schedule is recomputed over the new count, so at the saved step the learning rate
+        # rises again and falls to zero at the new end: a warm restart, not what one longer run would
+        # have done (that one would have left the crops and the high rates later).
+        if now["max_steps"] <= int(blob["step"]):
+            raise ValueError(
+                f"--extend: the saved run is at step {blob['step']}; give a larger --steps (now {now['max_steps']})"
+            )
+        saved.pop("max_steps"), now.pop("max_steps")
+    differ = _differences(saved, now) + _differences(blob["recipe"], state.recipe)
     if differ:
-        raise ValueError(f"{state.path} was saved by a run with other settings: " + "; ".join(differ))
+        hint = ""
+        if not state.extend and [d.split()[0] for d in differ] == ["max_steps"]:
+            hint = " (to train past the saved run's end, add --extend)"
+        raise ValueError(f"{state.path} was saved by a run with other settings: " + "; ".join(differ) + hint)
     return blob
 
 
@@ -117,6 +134,11 @@ def load(
     rng.bit_generator.state = blob["numpy_rng"]
     gen.set_state(blob["torch_gen"])
     torch.set_rng_state(blob["torch_rng"])
+    extended = [dict(e) for e in blob.get("extended", [])]
+    if state.extend and blob["settings"]["max_steps"] != cfg.max_steps:  # type: ignore[attr-defined]
+        extended.append(
+            {"at_step": int(blob["step"]), "from_steps": blob["settings"]["max_steps"], "to_steps": cfg.max_steps}  # type: ignore[attr-defined]
+        )
     return Loop(
         step=int(blob["step"]),
         pos=int(blob["pos"]),
@@ -125,6 +147,7 @@ def load(
         running={k: v.to(device) for k, v in blob["running"].items()},
         history=list(blob["history"]),
         resumed_at=[*blob["resumed_at"], int(blob["step"])],
+        extended=extended,
     )
 
 

@@ -77,6 +77,7 @@ class TrainLog:
     history: list[dict[str, float]] = field(default_factory=list)
     interrupted: bool = False  # stopped early by ``stop``; the state file holds where it stopped
     resumed_at: list[int] = field(default_factory=list)  # steps at which a saved run was continued
+    extended: list[dict[str, int]] = field(default_factory=list)  # schedules lengthened by --extend
 
 
 def losses(
@@ -234,12 +235,12 @@ def train(
         else:  # running losses stay on the device: reading a value back each step would stall a GPU
             loop = Loop(step=0, pos=0, order=rng.permutation(n), seconds=0.0, running={}, history=[], resumed_at=[])
         order, pos, step, running = loop.order, loop.pos, loop.step, loop.running
-        tl = TrainLog(history=loop.history, resumed_at=loop.resumed_at)
+        tl = TrainLog(history=loop.history, resumed_at=loop.resumed_at, extended=loop.extended)
         t0 = time.time() - loop.seconds
         saved = time.time()
 
         def snapshot() -> Loop:  # the loop's variables now, for the state file
-            return Loop(step, pos, order, time.time() - t0, running, tl.history, tl.resumed_at)
+            return Loop(step, pos, order, time.time() - t0, running, tl.history, tl.resumed_at, tl.extended)
 
         while True:
             progress = max(step / cfg.max_steps, (time.time() - t0) / budget)
