@@ -105,7 +105,7 @@ def check(state: RunState, cfg: object) -> dict[str, Any]:
             raise ValueError(
                 f"--extend: the saved run is at step {blob['step']}; give a larger --steps (now {now['max_steps']})"
             )
-        saved.pop("max_steps"), now.pop("max_steps")
+        del saved["max_steps"], now["max_steps"]
     differ = _differences(saved, now) + _differences(blob["recipe"], state.recipe)
     if differ:
         hint = ""
