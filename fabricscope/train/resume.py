@@ -109,9 +109,10 @@ def check(state: RunState, cfg: object) -> dict[str, Any]:
     differ = _differences(saved, now) + _differences(blob["recipe"], state.recipe)
     if differ:
         hint = ""
-        if not state.extend and [d.split()[0] for d in differ] == ["max_steps"]:
+        if not state.extend and [key for key, _ in differ] == ["max_steps"]:
             hint = " (to train past the saved run's end, add --extend)"
-        raise ValueError(f"{state.path} was saved by a run with other settings: " + "; ".join(differ) + hint)
+        text = "; ".join(message for _, message in differ)
+        raise ValueError(f"{state.path} was saved by a run with other settings: {text}{hint}")
     return blob
 
 
@@ -135,10 +136,9 @@ def load(
     gen.set_state(blob["torch_gen"])
     torch.set_rng_state(blob["torch_rng"])
     extended = [dict(e) for e in blob.get("extended", [])]
-    if state.extend and blob["settings"]["max_steps"] != cfg.max_steps:  # type: ignore[attr-defined]
-        extended.append(
-            {"at_step": int(blob["step"]), "from_steps": blob["settings"]["max_steps"], "to_steps": cfg.max_steps}  # type: ignore[attr-defined]
-        )
+    before, after = blob["settings"]["max_steps"], settings(cfg)["max_steps"]
+    if state.extend and before != after:
+        extended.append({"at_step": int(blob["step"]), "from_steps": before, "to_steps": after})
     return Loop(
         step=int(blob["step"]),
         pos=int(blob["pos"]),
@@ -151,6 +151,7 @@ def load(
     )
 
 
-def _differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
+def _differences(saved: dict[str, Any], now: dict[str, Any]) -> list[tuple[str, str]]:
+    """(key, message) for each value that differs."""
     keys = sorted(set(saved) | set(now))
-    return [f"{k} was {saved.get(k)!r}, now {now.get(k)!r}" for k in keys if saved.get(k) != now.get(k)]
+    return [(k, f"{k} was {saved.get(k)!r}, now {now.get(k)!r}") for k in keys if saved.get(k) != now.get(k)]
