@@ -21,7 +21,7 @@ import onnxruntime as ort
 from . import onnx_external, providers
 from .contract import INPUT_NAME, ContractError, HeadSpec, ModelSpec, parse_metadata
 from .imaging import fit_to_input
-from .pooling import cell_scores, defect_probability, strongest_cell
+from .pooling import CELL_FORMULA, PROB_FORMULA, cell_logits, cell_scores, defect_probability, pool, strongest_cell
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "fabric_inspector.onnx"
 
@@ -49,12 +49,43 @@ class HeadResult:
 
     @property
     def cells(self) -> np.ndarray:
-        """Per-cell defect probability [h, w] on a fixed 0..1 scale (what heatmaps show)."""
-        return cell_scores(self.class_map)
+        """What the heatmaps draw, [h, w] on a fixed 0..1 scale (:func:`pooling.cell_scores`).
+
+        ``max`` head: ``sigmoid(defect_cell - max fine)``, whose maximum is P;
+        ``avg`` head: ``sigmoid(defect_cell - fine_cell)``, and P is sigmoid of the
+        mean of their logits (:attr:`cell_logits`).
+        """
+        return cell_scores(self.class_map, self.spec.pooling)
+
+    @property
+    def cell_logits(self) -> np.ndarray:
+        """The drawn cells' logits [h, w]: ``defect - max fine`` (max head) or the cell margin (avg head)."""
+        return cell_logits(self.class_map, self.spec.pooling)
 
     @property
     def strongest(self) -> tuple[int, int]:
-        return strongest_cell(self.class_map)
+        """(row, col) of the drawn map's largest cell; for a max head, the cell that sets P."""
+        return strongest_cell(self.class_map, self.spec.pooling)
+
+    @property
+    def prob_formula(self) -> str:
+        """How P comes from the drawn map, in words: "max of the map" or "σ(mean cell margin)"."""
+        return PROB_FORMULA.get(self.spec.pooling, self.spec.pooling)
+
+    @property
+    def cell_formula(self) -> str:
+        """What one drawn cell is, in words."""
+        return CELL_FORMULA.get(self.spec.pooling, self.spec.pooling)
+
+    @property
+    def headline(self) -> str:
+        """The probability as the panels, captions and reports state it, e.g. "P(hole) = 0.41 (max of the map)"."""
+        return f"P({self.spec.labels[1]}) = {self.prob:.2f} ({self.prob_formula})"
+
+    def pooled(self, pooling: str) -> tuple[float, float]:
+        """The map's (fine, defect) scores pooled with ``pooling``: the two logits P's softmax takes."""
+        fine, defect = pool(self.class_map.astype(np.float64), pooling)
+        return float(fine), float(defect)
 
     def prob_if_pooled(self, pooling: str) -> float:
         """What this head would say if its map were pooled with ``pooling`` (the pooling lab)."""
@@ -101,6 +132,8 @@ class Inspection:
                     "label": h.spec.labels[1] if h.flag else h.spec.labels[0],
                     "strongest_cell": list(h.strongest),
                     "cells": np.round(h.cells, 4).tolist(),
+                    "cells_are": h.cell_formula,
+                    "prob_from_cells": h.prob_formula,
                     "class_map": np.round(h.class_map, 4).tolist(),
                 }
                 for h in self.heads
