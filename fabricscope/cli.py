@@ -4,9 +4,13 @@ Sub-commands: ``score``, ``info``, ``bench``, ``synth``, ``gui``; no
 sub-command (or only options, e.g. ``fabricscope --demo``) opens the GUI with
 those options. Qt is imported only by ``gui``.
 
-Exit codes: 0 done; 1 ``score --fail-on-defect`` and some image was flagged;
-2 bad usage, an unusable model or report path, or no images found;
-130 interrupted (Ctrl-C or SIGTERM), after the report is flushed.
+Exit codes (``score``; the other commands use 0 and 2), first match wins:
+2 bad usage, an unusable model or report path, an existing report without
+``--resume``/``--overwrite``, or nothing to inspect (no path exists, no images found);
+130 interrupted (Ctrl-C or SIGTERM), after the report is flushed;
+3 some input could not be inspected (an error row: unreadable, corrupt, missing...),
+whether or not ``--fail-on-defect`` is given: a gate never passes what it did not see;
+1 ``--fail-on-defect`` and some image was flagged; 0 done, every input inspected.
 """
 
 from __future__ import annotations
@@ -25,10 +29,11 @@ from typing import Any, TextIO
 from . import batch, providers, ray_engine
 from .imaging import MAX_PIXELS
 from .inspector import DEFAULT_MODEL, Inspector, ModelError
-from .report import ReportError, check_writable
+from .report import ReportError, check_writable, existing_report
 from .synth.renderers import RENDERERS
 
-EXIT_OK, EXIT_FLAGGED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 1, 2, 130, 141
+EXIT_OK, EXIT_FLAGGED, EXIT_USAGE, EXIT_NOT_INSPECTED = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141
 
 
 class UsageError(Exception):
@@ -55,8 +60,11 @@ def _path_or_uri(text: str) -> Path | str:
 
 def _threshold(text: str) -> tuple[str, float]:
     head, sep, value = text.partition("=")
-    if not sep or not head:
-        raise argparse.ArgumentTypeError(f"expected HEAD=VALUE (e.g. hole=0.3), got {text!r}")
+    if not sep or not head.strip():
+        # `score --threshold hole=0.3 imgs/` takes the folder for a threshold: say how to avoid it.
+        raise argparse.ArgumentTypeError(
+            f"expected HEAD=VALUE (e.g. hole=0.3), got {text!r} (paths go before --threshold, or after a lone --)"
+        )
     try:
         number = float(value)
     except ValueError:
@@ -83,20 +91,35 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"fabricscope {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    score = sub.add_parser("score", help="score images and folders, write a report", description=_SCORE_HELP)
+    score = sub.add_parser(
+        "score",
+        help="score images and folders, write a report",
+        description=_SCORE_HELP,
+        epilog=_SCORE_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     score.add_argument(
         "paths", nargs="+", type=_path_or_uri, metavar="PATH", help="image files and/or folders (--engine ray: or URIs)"
     )
     score.add_argument("-r", "--recursive", action="store_true", help="include subfolders")
     score.add_argument("-o", "--out", type=Path, help="report file: .csv, .jsonl or .json (default: table on stdout)")
     score.add_argument("--resume", action="store_true", help="keep the rows already in --out, score only the rest")
+    score.add_argument(
+        "--overwrite", action="store_true", help="replace an existing --out report (without it, one is refused)"
+    )
     score.add_argument("--heatmaps", type=Path, metavar="DIR", help="write a heatmap overlay per image into DIR")
     score.add_argument("--heatmap-format", choices=("jpg", "png"), default="jpg", help="overlay format (default: jpg)")
     score.add_argument(
         "--heatmaps-for", choices=("all", "flagged"), default="all", help="overlays for all images or flagged ones"
     )
     score.add_argument(
-        "--threshold", type=_threshold, action="append", default=[], metavar="HEAD=VALUE", help="e.g. hole=0.3"
+        "--threshold",
+        type=_threshold,
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="HEAD=VALUE",
+        help="per-head threshold, e.g. --threshold hole=0.3 wrinkle=0.9 (or the flag repeated)",
     )
     score.add_argument("--batch-size", type=_positive_int, default=16, help="images per model run (default: 16)")
     workers = min(4, os.cpu_count() or 2)
@@ -116,7 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help=f"give up a file still decoding after this long: an error row (default: {batch.DECODE_TIMEOUT_S:g})",
     )
-    score.add_argument("--fail-on-defect", action="store_true", help="exit with code 1 when any image is flagged")
+    score.add_argument(
+        "--fail-on-defect",
+        action="store_true",
+        help="exit with code 1 when any image is flagged (3, not 0, when some input could not be inspected)",
+    )
     score.add_argument("-q", "--quiet", action="store_true", help="no progress and no summary on stderr")
     score.add_argument(
         "--engine",
@@ -163,7 +190,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 _SCORE_HELP = """Score image files and folders. One row per file: a file that cannot be read
 becomes an error row and the run goes on. Rows are written as they are scored;
-after an interruption, run the same command with --resume to score the rest."""
+after an interruption, run the same command with --resume to score the rest.
+A path that does not exist is an error row too (unless no path exists at all)."""
+
+_SCORE_EXIT_CODES = """exit codes (first match wins):
+  2    bad usage, unusable model or report path, an existing report without
+       --resume or --overwrite, nothing to inspect (no path exists, no images)
+  130  interrupted (Ctrl-C, SIGTERM); the report keeps every row scored so far
+  3    some input could not be inspected (an error row), with or without --fail-on-defect
+  1    --fail-on-defect and an image was flagged
+  0    done: every input inspected (and, with --fail-on-defect, none flagged)"""
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -288,11 +324,12 @@ def _check_engine_args(args: argparse.Namespace) -> None:
 
 def cmd_score(args: argparse.Namespace) -> int:
     _check_engine_args(args)
-    missing = [str(p) for p in args.paths if not ray_engine.is_uri(p) and not p.exists() and not p.is_symlink()]
-    if missing:
-        raise UsageError("no such file or folder: " + ", ".join(missing))
     if args.resume and args.out is None:
         raise UsageError("--resume needs --out (the report to resume)")
+    if args.overwrite and args.out is None:
+        raise UsageError("--overwrite needs --out (the report to replace)")
+    if args.resume and args.overwrite:
+        raise UsageError("--resume keeps the report's rows and --overwrite replaces them: give one of them")
     if args.max_megapixels <= 0:
         raise UsageError("--max-megapixels must be positive")
     if args.decode_timeout <= 0:
@@ -302,6 +339,12 @@ def cmd_score(args: argparse.Namespace) -> int:
             check_writable(args.out)
         except ReportError as exc:
             raise UsageError(str(exc)) from None
+        held = existing_report(args.out)
+        if held is not None and not (args.resume or args.overwrite):
+            raise UsageError(
+                f"the report {held} already exists: add --resume to keep its rows and score only the rest, "
+                "or --overwrite to replace it"
+            )
     inspector = _open_inspector(args)
     for head, value in args.threshold:
         try:
@@ -313,9 +356,17 @@ def cmd_score(args: argparse.Namespace) -> int:
         files = (ray_engine.find_inputs if args.engine == "ray" else batch.find_images)(args.paths, args.recursive)
     except ray_engine.ClusterError as exc:
         raise UsageError(str(exc)) from None
-    if not files:
-        hint = "" if args.recursive else " (add --recursive to look in subfolders)"
-        raise UsageError("no image files found in: " + ", ".join(str(p) for p in args.paths) + hint)
+    missing = [str(p) for p in args.paths if _missing(p)]
+    if not files or all(_missing(f) for f in files):
+        # Nothing that exists to inspect: a usage error. A missing path beside real inputs is an error row.
+        problems = ["no such file or folder: " + ", ".join(missing)] if missing else []
+        folders = [str(p) for p in args.paths if not _missing(p)]
+        if folders:
+            hint = "" if args.recursive else " (add --recursive to look in subfolders)"
+            problems.append("no image files found in: " + ", ".join(folders) + hint)
+        raise UsageError("; ".join(problems))
+    if missing and not args.quiet:
+        _err("warning: no such file or folder: " + ", ".join(missing) + " (an error row each; exit code 3)")
 
     table = Table(inspector.spec.heads, files, sys.stdout) if args.out is None else None
     progress = ProgressPrinter(sys.stderr) if not args.quiet else None
@@ -377,9 +428,26 @@ def cmd_score(args: argparse.Namespace) -> int:
             _err("ray: inference ran on " + (", ".join(sorted(scorer.providers_used)) or "no image"))
         if args.out is not None:
             _err(f"report: {args.out}")
-    if args.fail_on_defect and summary.flagged:
+    return score_exit_code(summary, fail_on_defect=args.fail_on_defect)
+
+
+def score_exit_code(summary: batch.Summary, *, fail_on_defect: bool) -> int:
+    """3 if any input could not be inspected (resumed error rows included), else 1 if
+    ``fail_on_defect`` and any image was flagged, else 0.
+
+    Not inspected comes first: a quality gate must never pass, nor report as merely
+    "defective", a run that left inputs unseen; the flagged count is in the summary.
+    """
+    if summary.errors:
+        return EXIT_NOT_INSPECTED
+    if fail_on_defect and summary.flagged:
         return EXIT_FLAGGED
     return EXIT_OK
+
+
+def _missing(p: Path | str) -> bool:
+    """A local path that names nothing (a dangling symlink is not missing: its row says why)."""
+    return not ray_engine.is_uri(p) and not Path(p).exists() and not Path(p).is_symlink()
 
 
 def _card_lines(value: Any, indent: str = "  ") -> list[str]:

@@ -24,9 +24,15 @@ CHOICES: tuple[str, ...] = ("auto", *PROVIDERS)
 #: engine for minutes on first use, which a user should ask for explicitly.
 AUTO_ORDER: tuple[str, ...] = ("cuda", "directml", "coreml", "openvino", "cpu")
 
+#: The one install hint for the GPU runtime (CLI notes, the app's status bar and the README say
+#: the same). It names the runtime package, not an extra of FabricScope, so it works for an
+#: editable checkout and an installed wheel alike; the CPU runtime is removed first because
+#: onnxruntime and onnxruntime-gpu write the same package folder and must never be installed
+#: side by side. The version floor is the ``gpu`` extra's in pyproject.toml (a test keeps them equal).
+GPU_RUNTIME = "onnxruntime-gpu>=1.17"
 GPU_HINT = (
-    "For NVIDIA GPUs install the 'gpu' extra in place of the CPU runtime: "
-    "pip uninstall -y onnxruntime && pip install 'fabricscope[gpu]'"
+    "For an NVIDIA GPU, replace the CPU runtime with the GPU one in FabricScope's Python environment "
+    f"(never both): pip uninstall -y onnxruntime && pip install '{GPU_RUNTIME}'"
 )
 
 _ORT_TO_SHORT = {v: k for k, v in PROVIDERS.items()}

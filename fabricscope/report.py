@@ -79,6 +79,23 @@ def check_writable(path: Path) -> None:
         raise ReportError(f"cannot write in the report folder {folder}: {exc.strerror or exc}") from None
 
 
+def existing_report(path: Path) -> Path | None:
+    """The file that holds rows a fresh run at ``path`` would replace, or None.
+
+    A non-empty report, or for ``.json`` the sidecar an interrupted run left
+    (its rows are not in the array yet). An empty file holds nothing to lose.
+    """
+    try:
+        if path.is_file() and path.stat().st_size > 0:
+            return path
+        side = sidecar_path(path)
+        if report_format(path) == ".json" and side.is_file() and side.stat().st_size > 0:
+            return side
+    except OSError:
+        return None  # cannot even stat it: check_writable or the writer says why
+    return None
+
+
 # --- values -----------------------------------------------------------------------------------
 
 

@@ -38,7 +38,7 @@ def test_score_writes_a_report_and_a_summary(toy_model: Path, tmp_path: Path, ca
     make_folder(tmp_path / "imgs", 5, holes=(2,))
     (tmp_path / "imgs" / "broken.png").write_bytes(b"junk")
     out = tmp_path / "r.csv"
-    assert run_cli("score", tmp_path / "imgs", "--model", toy_model, "--out", out) == 0
+    assert run_cli("score", tmp_path / "imgs", "--model", toy_model, "--out", out) == cli.EXIT_NOT_INSPECTED
     captured = capsys.readouterr()
     assert captured.out == ""  # with --out, stdout stays empty
     assert "6 images: 5 ok, 1 error, 1 flagged" in captured.err
@@ -53,7 +53,7 @@ def test_score_writes_a_report_and_a_summary(toy_model: Path, tmp_path: Path, ca
 def test_score_without_out_prints_a_table(toy_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     files = make_folder(tmp_path, 3, holes=(1,))
     (tmp_path / "x.txt").write_text("hello")
-    assert run_cli("score", *files, tmp_path / "x.txt", "--model", toy_model) == 0
+    assert run_cli("score", *files, tmp_path / "x.txt", "--model", toy_model) == cli.EXIT_NOT_INSPECTED
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["path", "hole(max)", "wrinkle(avg)", "result"]
     assert lines[1].endswith("ok") and "FLAGGED (hole)" in lines[2] and "HOLE" in lines[2]
@@ -68,6 +68,130 @@ def test_fail_on_defect_exit_code(toy_model: Path, tmp_path: Path) -> None:
     assert run_cli("score", *holed, "--model", toy_model, "-q") == 0
     # A threshold above the hole's probability clears it.
     assert run_cli("score", *holed, "--model", toy_model, "--fail-on-defect", "-q", "--threshold", "hole=0.99") == 0
+
+
+def test_a_gate_never_passes_what_it_did_not_inspect(toy_model: Path, tmp_path: Path) -> None:
+    """Exit 3 whenever an input could not be inspected, with or without --fail-on-defect, before 1 (flagged)."""
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "a.jpg").write_bytes(b"not a jpeg")
+    (bad / "b.png").write_bytes(b"")
+    assert run_cli("score", bad, "--model", toy_model, "--fail-on-defect", "-q") == 3  # every file unreadable
+    assert run_cli("score", bad, "--model", toy_model, "-q") == 3
+    holed = make_folder(tmp_path / "holed", 2, holes=(0,))
+    assert run_cli("score", bad, *holed, "--model", toy_model, "--fail-on-defect", "-q") == 3  # not 1
+    clean = make_folder(tmp_path / "clean", 2)
+    assert run_cli("score", bad / "a.jpg", *clean, "--model", toy_model, "--fail-on-defect", "-q") == 3
+    assert run_cli("score", *clean, "--model", toy_model, "--fail-on-defect", "-q") == 0
+    # Resumed error rows count too: a resumed run is judged on its whole report.
+    out = tmp_path / "r.csv"
+    assert run_cli("score", bad / "a.jpg", *clean, "--model", toy_model, "--out", out, "-q") == 3
+    assert run_cli("score", bad / "a.jpg", *clean, "--model", toy_model, "--out", out, "--resume", "-q") == 3
+
+
+def test_score_exit_code_precedence() -> None:
+    from fabricscope.batch import Summary
+
+    assert cli.score_exit_code(Summary(total=2, ok=2), fail_on_defect=True) == 0
+    assert cli.score_exit_code(Summary(total=2, ok=2, flagged=1), fail_on_defect=False) == 0
+    assert cli.score_exit_code(Summary(total=2, ok=2, flagged=1), fail_on_defect=True) == 1
+    assert cli.score_exit_code(Summary(total=2, ok=1, errors=1, flagged=1), fail_on_defect=True) == 3
+    assert cli.score_exit_code(Summary(total=1, errors=1), fail_on_defect=False) == 3
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".json"])
+def test_an_existing_report_is_never_replaced_silently(
+    toy_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture, suffix: str
+) -> None:
+    files = make_folder(tmp_path / "imgs", 2)
+    out = tmp_path / f"r{suffix}"
+    assert run_cli("score", files[0], "--model", toy_model, "--out", out, "-q") == 0
+    before = out.read_bytes()
+    assert run_cli("score", *files, "--model", toy_model, "--out", out, "-q") == 2
+    err = capsys.readouterr().err
+    assert "already exists" in err and "--resume" in err and "--overwrite" in err
+    assert out.read_bytes() == before  # untouched
+    assert run_cli("score", *files, "--model", toy_model, "--out", out, "--resume", "--overwrite", "-q") == 2
+    assert run_cli("score", files[1], "--model", toy_model, "--out", out, "--overwrite", "-q") == 0
+    assert [Path(r["path"]).name for r in report.read_rows(out)] == [files[1].name]
+    assert run_cli("score", *files, "--model", toy_model, "--out", out, "--resume", "-q") == 0
+    assert len(report.read_rows(out)) == 2
+    assert run_cli("score", *files, "--model", toy_model, "--overwrite", "-q") == 2  # --overwrite needs --out
+    empty = tmp_path / f"empty{suffix}"
+    empty.write_bytes(b"")  # e.g. made by mktemp: nothing to lose
+    assert run_cli("score", *files, "--model", toy_model, "--out", empty, "-q") == 0
+
+
+def test_an_interrupted_json_reports_sidecar_counts_as_an_existing_report(
+    toy_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    files = make_folder(tmp_path / "imgs", 1)
+    out = tmp_path / "r.json"
+    side = report.sidecar_path(out)
+    side.write_text(json.dumps({"path": str(files[0]), "status": "error", "error": "x"}) + "\n")
+    assert run_cli("score", *files, "--model", toy_model, "--out", out, "-q") == 2
+    assert "already exists" in capsys.readouterr().err and side.exists()
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        ["--threshold", "hole=0.99", "wrinkle=0.01"],
+        ["--threshold", "hole=0.99", "--threshold", "wrinkle=0.01"],
+        ["--threshold=hole=0.99", "--threshold", "wrinkle=0.01"],
+    ],
+)
+def test_thresholds_one_flag_several_values_or_the_flag_repeated(
+    toy_model: Path, tmp_path: Path, form: list[str]
+) -> None:
+    files = make_folder(tmp_path / "imgs", 2, holes=(0,))
+    out = tmp_path / "r.csv"
+    assert run_cli("score", *files, *form, "--model", toy_model, "--out", out, "-q") == 0
+    rows = report.read_rows(out)
+    assert [r["hole_flag"] for r in rows] == [False, False]  # 0.99 clears the hole
+    assert [r["wrinkle_flag"] for r in rows] == [True, True]  # 0.01 flags everything
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (["hole=0.3", "wrinkle"], "expected HEAD=VALUE"),
+        (["hole=0.3", "{imgs}"], "paths go before --threshold"),
+        (["hole=abc"], "is not a number"),
+        (["hole=1.5"], "between 0 and 1"),
+        (["=0.5"], "expected HEAD=VALUE"),
+    ],
+)
+def test_bad_thresholds_are_usage_errors(
+    toy_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture, values: list[str], message: str
+) -> None:
+    make_folder(tmp_path / "imgs", 1)
+    values = [v.format(imgs=tmp_path / "imgs") for v in values]
+    assert run_cli("score", tmp_path / "imgs", "--model", toy_model, "--threshold", *values) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_a_missing_path_among_others_is_an_error_row(
+    toy_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    files = make_folder(tmp_path / "imgs", 2)
+    gone = tmp_path / "missing.jpg"
+    out = tmp_path / "r.csv"
+    assert run_cli("score", gone, *files, "--model", toy_model, "--out", out) == cli.EXIT_NOT_INSPECTED
+    rows = report.read_rows(out)
+    assert [r["path"] for r in rows] == [str(gone), *map(str, files)]
+    assert rows[0]["status"] == "error" and "not found" in rows[0]["error"]
+    assert [r["status"] for r in rows[1:]] == ["ok", "ok"]
+    err = capsys.readouterr().err
+    assert "no such file or folder" in err and "missing.jpg" in err
+    # Nothing that exists at all: still a usage error, naming what is missing and what was empty.
+    (tmp_path / "empty").mkdir()
+    assert run_cli("score", gone, tmp_path / "gone_too", "--model", toy_model) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+    assert run_cli("score", gone, tmp_path / "empty", "--model", toy_model) == 2
+    err = capsys.readouterr().err
+    assert "no such file or folder" in err and "no image files found in" in err and "empty" in err
 
 
 @pytest.mark.parametrize(
@@ -126,6 +250,27 @@ def test_provider_fallback_is_said_plainly(toy_model: Path, tmp_path: Path, caps
     assert run_cli("score", *files, "--model", toy_model, "--provider", "cuda", "-q") == 0
     err = capsys.readouterr().err
     assert "note: cuda was requested" in err and "running on cpu instead" in err
+    from fabricscope import providers
+
+    assert providers.GPU_HINT in err
+
+
+def test_the_gpu_hint_swaps_the_runtimes_and_matches_the_gpu_extra() -> None:
+    """One hint for editable and wheel installs: uninstall the CPU runtime first, then the extra's GPU runtime."""
+    import tomllib
+
+    from fabricscope import providers
+
+    hint = providers.GPU_HINT
+    uninstall = hint.index("pip uninstall -y onnxruntime &&")
+    install = hint.index(f"pip install '{providers.GPU_RUNTIME}'")
+    assert uninstall < install and "fabricscope[" not in hint and "-e " not in hint
+    pyproject = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())
+    assert pyproject["project"]["optional-dependencies"]["gpu"] == [providers.GPU_RUNTIME]
+    for choice in ("cuda", "tensorrt"):
+        if choice not in providers.available():
+            _, note = providers.plan(choice)
+            assert hint in note
 
 
 def test_info_shows_heads_geometry_card_and_providers(toy_model: Path, capsys: pytest.CaptureFixture) -> None:
@@ -229,7 +374,7 @@ def test_sigkill_then_resume_scores_every_image_exactly_once(
     toy_model: Path, slow_folder: Path, tmp_path: Path
 ) -> None:
     full = tmp_path / "full.csv"
-    assert run_cli("score", slow_folder, "--model", toy_model, "--out", full, "-q") == 0
+    assert run_cli("score", slow_folder, "--model", toy_model, "--out", full, "-q") == 3  # 050_broken.png
     out = tmp_path / "killed.csv"
     proc = subprocess.Popen(_score_cmd(toy_model, slow_folder, out), stderr=subprocess.PIPE, env=SUBPROCESS_ENV)
     _wait_for_rows(out, proc, 20)
@@ -240,7 +385,7 @@ def test_sigkill_then_resume_scores_every_image_exactly_once(
     done = subprocess.run(
         _score_cmd(toy_model, slow_folder, out, "--resume"), capture_output=True, text=True, env=SUBPROCESS_ENV
     )
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 3, done.stderr  # the broken file: not inspected
     assert f"{len(kept)} already in the report (resumed)" in done.stderr
     rows = report.read_rows(out)
     assert [r["path"] for r in rows] == [r["path"] for r in report.read_rows(full)]
@@ -263,7 +408,7 @@ def test_ctrl_c_finishes_a_json_report_and_exits_130(toy_model: Path, slow_folde
     assert proc.stderr is not None and "rerun with --resume" in proc.stderr.read().decode()
     rows = json.loads(out.read_text())  # a complete JSON array, not a fragment
     assert 10 <= len(rows) < 121 and not report.sidecar_path(out).exists()
-    assert run_cli("score", slow_folder, "--model", toy_model, "--out", out, "--resume", "-q") == 0
+    assert run_cli("score", slow_folder, "--model", toy_model, "--out", out, "--resume", "-q") == 3
     rows = json.loads(out.read_text())
     assert [Path(r["path"]).name for r in rows] == sorted(p.name for p in slow_folder.iterdir())
 

@@ -43,7 +43,7 @@ def test_a_file_without_read_permission_is_an_error_row(toy_model: Path, tmp_pat
     _jpeg(tmp_path / "d" / "a.jpg")
     _jpeg(tmp_path / "d" / "b.jpg").chmod(0)
     out = tmp_path / "r.csv"
-    assert score(toy_model, tmp_path / "d", "--out", out) == 0
+    assert score(toy_model, tmp_path / "d", "--out", out) == cli.EXIT_NOT_INSPECTED
     rows = report.read_rows(out)
     assert [r["status"] for r in rows] == ["ok", "error"]
     assert "permission denied" in rows[1]["error"]
@@ -66,7 +66,7 @@ def test_a_file_the_os_refuses_to_read_is_an_error_row(
 
     monkeypatch.setattr(imaging.Image, "open", refusing_open)
     out = tmp_path / "r.jsonl"
-    assert score(toy_model, folder, "--out", out) == 0
+    assert score(toy_model, folder, "--out", out) == cli.EXIT_NOT_INSPECTED
     rows = report.read_rows(out)
     assert names(rows) == [f"{i}.jpg" for i in range(5)]
     assert [r["status"] for r in rows] == ["ok", "ok", "error", "ok", "ok"]
@@ -78,7 +78,7 @@ def test_a_file_that_vanishes_after_the_scan_is_an_error_row(toy_model: Path, tm
     out = tmp_path / "r.csv"
     # Named explicitly, a missing file is kept (it exists when the CLI checks, is deleted before decoding).
     b.symlink_to(tmp_path / "nowhere.jpg")
-    assert score(toy_model, a, b, "--out", out) == 0
+    assert score(toy_model, a, b, "--out", out) == cli.EXIT_NOT_INSPECTED
     rows = report.read_rows(out)
     assert [r["status"] for r in rows] == ["ok", "error"] and rows[1]["error"] == "file not found"
 
@@ -87,7 +87,7 @@ def test_devices_and_fifos_never_block_a_run(toy_model: Path, tmp_path: Path) ->
     fifo = tmp_path / "pipe.jpg"
     os.mkfifo(fifo)  # opening a FIFO for reading would wait forever for a writer
     out = tmp_path / "r.csv"
-    assert score(toy_model, _jpeg(tmp_path / "a.jpg"), fifo, "/dev/zero", "--out", out) == 0
+    assert score(toy_model, _jpeg(tmp_path / "a.jpg"), fifo, "/dev/zero", "--out", out) == cli.EXIT_NOT_INSPECTED
     rows = report.read_rows(out)
     assert [r["status"] for r in rows] == ["ok", "error", "error"]
     assert all(r["error"] for r in rows[1:])
@@ -114,7 +114,7 @@ def test_a_subfolder_that_cannot_be_listed_is_a_row_saying_so(
     _jpeg(top / "z" / "b.jpg")
     _refuse_listing(monkeypatch, top / "locked")
     out = tmp_path / "r.csv"
-    assert score(toy_model, top, "--recursive", "--out", out) == 0
+    assert score(toy_model, top, "--recursive", "--out", out) == cli.EXIT_NOT_INSPECTED
     rows = report.read_rows(out)
     assert names(rows) == ["a.jpg", "locked", "b.jpg"]  # in its place in the scan order
     assert [r["status"] for r in rows] == ["ok", "error", "ok"]
@@ -157,7 +157,7 @@ def test_a_self_link_named_explicitly_is_an_error_row_in_words(toy_model: Path, 
     loop = tmp_path / "loop.jpg"
     loop.symlink_to(loop)
     out = tmp_path / "r.csv"
-    assert score(toy_model, loop, _jpeg(tmp_path / "a.jpg"), "--out", out) == 0
+    assert score(toy_model, loop, _jpeg(tmp_path / "a.jpg"), "--out", out) == cli.EXIT_NOT_INSPECTED
     rows = report.read_rows(out)
     assert rows[0]["error"] == "cannot read the file: Too many levels of symbolic links", rows[0]
     assert rows[1]["status"] == "ok"
@@ -319,6 +319,6 @@ def test_a_corrupt_image_among_many_loses_nothing_else(toy_model: Path, tmp_path
         _jpeg(folder / f"{i:02d}.jpg", i)
     (folder / "05.jpg").write_bytes(np.random.default_rng(5).bytes(3000))
     out = tmp_path / "r.csv"
-    assert score(toy_model, folder, "--out", out) == 0
+    assert score(toy_model, folder, "--out", out) == cli.EXIT_NOT_INSPECTED
     rows = report.read_rows(out)
     assert len(rows) == 12 and [r["status"] for r in rows].count("error") == 1 and rows[5]["status"] == "error"
