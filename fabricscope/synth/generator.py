@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fabricscope.synth import _ops
+from fabricscope.synth import realism as _realism
 
 WEAVES = ("plain", "twill", "satin", "basket", "knit", "denim", "canvas")
 PATTERNS = ("solid", "stripes", "checks", "plaid", "print")
@@ -377,6 +378,138 @@ def _add_variety(rng: np.random.Generator, scene: Scene, h: int, w: int) -> None
         scene.tags.append("ripples")
 
 
+def _add_realism(rng: np.random.Generator, scene: Scene, h: int, w: int) -> None:
+    """``generate(realism=True)``: hard negatives on about 40% of the images (hole or not), dark
+    printed motifs on some, puckered or pinched cloth for some wrinkled ones and a sheen on folds.
+    Labels and hole masks stay as they are; the tags say what was added."""
+    s = min(h, w) / 224.0
+    spec = scene.fabric
+    real = _realism.Realism()
+    if rng.random() < 0.32:
+        cloth = np.concatenate([spec.warp_cols, spec.weft_cols], axis=0)
+        real.marks = _realism.random_marks(rng, h, w, s, spec.angle, spec.pitch, cloth)
+        scene.tags.append("+".join(sorted({m.kind for m in real.marks})))
+    if rng.random() < 0.14:
+        style = str(rng.choice(["dots", "scatter", "flowers", "geometric", "stripes"]))
+        dark = _ops.hsv_to_rgb(rng.random(), rng.uniform(0.0, 0.7), rng.uniform(0.07, 0.3))
+        real.dark_print = (
+            style,
+            float(rng.uniform(10.0, 45.0)),
+            float(rng.uniform(0.12, 0.32)),
+            dark,
+            float(rng.uniform(0, 100)),
+            float(rng.uniform(0, np.pi)),
+        )
+        scene.tags.append("darkprint")
+    if "wrinkles" in scene.tags:
+        r = rng.random()
+        keep = scene.creases[: int(rng.integers(0, 4))]
+        if r < 0.2:
+            ripples, (cy, cx, line) = _pucker(rng, h, w, s)
+            scene.creases = keep + ripples
+            scene.tags.append("pucker")
+            if scene.seam is None and rng.random() < 0.6:
+                scene.seam = (cy, cx, line, float(rng.uniform(0.2, 0.8)))
+        elif r < 0.35:
+            scene.creases = keep + _pinch(rng, h, w, s)
+            scene.tags.append("pinch")
+    if scene.creases and rng.random() < 0.5:
+        real.specular = float(rng.uniform(0.04, 0.2))
+    scene.real = real
+
+
+def _pucker(rng: np.random.Generator, h: int, w: int, s: float) -> tuple[list[Crease], tuple[float, float, float]]:
+    """Puckering: many short, small ripples side by side across a seam line (gathered cloth); returns
+    them and the line (cy, cx, angle) for a seam along it."""
+    side = min(h, w)
+    cy, cx = rng.uniform(0.2, 0.8) * h, rng.uniform(0.2, 0.8) * w
+    line = rng.uniform(0, np.pi)
+    span = rng.uniform(0.5, 1.4) * side
+    gap = rng.uniform(3.0, 8.0) * s
+    both = rng.random() < 0.5
+    out = []
+    for t in np.arange(-span / 2, span / 2, gap):
+        length = rng.uniform(8.0, 30.0) * s
+        width = rng.uniform(1.0, 2.4) * s
+        for sign in (1.0, -1.0) if both else (1.0,):
+            off = sign * length * rng.uniform(0.3, 0.55)
+            out.append(
+                Crease(
+                    cy=float(cy + t * math.sin(line) + off * math.cos(line)),
+                    cx=float(cx + t * math.cos(line) - off * math.sin(line)),
+                    angle=float(line + math.pi / 2 + rng.normal(0, 0.12)),
+                    length=float(length),
+                    width=float(width),
+                    amp=float(width * rng.uniform(0.5, 1.0)),
+                    curv=float(rng.normal(0, 0.01) / s),
+                    sharp=bool(rng.random() < 0.3),
+                )
+            )
+    return out, (float(cy), float(cx), float(line))
+
+
+def _pinch(rng: np.random.Generator, h: int, w: int, s: float) -> list[Crease]:
+    """Pinched cloth: creases radiating from a point, as where a finger or a clip pulls it."""
+    py, px = rng.uniform(0.15, 0.85) * h, rng.uniform(0.15, 0.85) * w
+    n = int(rng.integers(5, 13))
+    base = rng.uniform(0, 2 * np.pi)
+    out = []
+    for k in range(n):
+        a = base + 2 * np.pi * k / n + rng.normal(0, 0.25)
+        length = rng.uniform(30.0, 100.0) * s
+        width = rng.uniform(1.5, 4.5) * s
+        start = rng.uniform(1.0, 6.0) * s
+        out.append(
+            Crease(
+                cy=float(py + math.sin(a) * (start + length / 2)),
+                cx=float(px + math.cos(a) * (start + length / 2)),
+                angle=float(a),
+                length=float(length),
+                width=float(width),
+                amp=float(width * rng.uniform(0.5, 1.0) * rng.choice([-1, 1])),
+                curv=float(rng.normal(0, 0.004) / s),
+                sharp=bool(rng.random() < 0.6),
+            )
+        )
+    return out
+
+
+def _dark_print(
+    dp: tuple, spec: FabricSpec, u: np.ndarray, v: np.ndarray, colour: np.ndarray, shade: np.ndarray
+) -> np.ndarray:
+    """Dark printed motifs over the cloth (dots, scattered blobs, florals, geometric, stripes). Dye, not
+    a void: the thread shading still multiplies it, and its edge follows the weave's relief."""
+    style, period, radius, dark, phase, rot = dp
+    x = u * spec.pitch / period
+    y = v * spec.pitch * spec.aspect / period
+    cr, sr = math.cos(rot), math.sin(rot)
+    x, y = cr * x + sr * y + phase, -sr * x + cr * y + phase * 0.7
+    if style in ("dots", "flowers"):
+        a = x + 0.5 * (np.floor(y) % 2)
+        fa, fb = a - np.floor(a) - 0.5, y - np.floor(y) - 0.5
+        r2 = fa * fa + fb * fb
+        if style == "flowers":
+            phi = np.arctan2(fb, fa)
+            rr = radius * (0.55 + 0.45 * np.abs(np.cos(2.5 * phi + 0.8 * np.sin(3 * phi))))
+            field_ = 1.0 - np.sqrt(r2) / rr
+        else:
+            field_ = 1.0 - np.sqrt(r2) / radius
+    elif style == "scatter":  # irregular blobs at random-looking places
+        g = np.sin(2.1 * x + 1.3 * np.sin(1.7 * y)) * np.sin(1.9 * y + 1.1 * np.sin(2.3 * x)) + 0.5 * np.sin(
+            3.7 * x + 2.9 * y
+        )
+        field_ = (g - 0.95) * 2.5
+    elif style == "geometric":  # triangles / chevrons
+        fa, fb = x - np.floor(x), y - np.floor(y)
+        field_ = (radius * 2.2 - np.abs(fa - 0.5) - np.abs(fb - 0.5) * 0.5 - np.abs(2 * fa - 1) * fb) * 3.0
+    else:  # stripes of a print (not woven): thin dark bars
+        fa = x - np.floor(x)
+        field_ = (radius * 0.6 - np.abs(fa - 0.5)) * 6.0
+    rel = shade - float(np.mean(shade))
+    alpha = np.clip(field_ * 6.0 + 1.5 * rel, 0.0, 1.0)[..., None]
+    return (colour * (1 - alpha) + dark * alpha).astype(np.float32)
+
+
 def _blotch_print(
     blotch: tuple[np.ndarray, np.ndarray], spec: FabricSpec, u: np.ndarray, v: np.ndarray, colour: np.ndarray
 ) -> np.ndarray:
@@ -429,9 +562,7 @@ def _height_field(
 # --------------------------------------------------------------------------- holes
 
 
-def _random_hole(
-    rng: np.random.Generator, h: int, w: int, s: float, pitch: float, kind: str | None = None
-) -> Hole:
+def _random_hole(rng: np.random.Generator, h: int, w: int, s: float, pitch: float, kind: str | None = None) -> Hole:
     side = min(h, w)
     kind = kind or str(rng.choice(HOLE_TYPES, p=[0.25, 0.25, 0.2, 0.15, 0.15]))
     frac = float(rng.uniform(0.02, 0.15))
@@ -556,9 +687,7 @@ def _background(rng: np.random.Generator, h: int, w: int, fabric_lum: float) -> 
         yy = np.arange(h, dtype=np.float32)[:, None]
         xx = np.arange(w, dtype=np.float32)[None, :]
         a = rng.uniform(0, np.pi)
-        tex = tex * (
-            1 + 0.08 * np.sin((xx * math.cos(a) + yy * math.sin(a)) * rng.uniform(0.2, 0.8) + 3 * tex)
-        )
+        tex = tex * (1 + 0.08 * np.sin((xx * math.cos(a) + yy * math.sin(a)) * rng.uniform(0.2, 0.8) + 3 * tex))
     return col[None, None, :] * tex[..., None]
 
 
@@ -593,6 +722,7 @@ class Scene:
     dot: tuple[float, float, float, np.ndarray] | None  # cy, cx, radius px, colour
     tags: list[str]
     blotch: tuple[np.ndarray, np.ndarray] | None = None  # waves (k x 4: fu, fv, phase, warp), palette
+    real: _realism.Realism | None = None  # hard negatives, dark prints, sheen: ``generate(realism=True)``
 
 
 def _make_scene(rng: np.random.Generator, h: int, w: int, hole: bool, wrinkled: bool) -> Scene:
@@ -705,6 +835,12 @@ def _render_cloth(
         # shading still multiplies the dot below (what tells a print from a hole showing a dark table)
         alpha = np.clip((1.0 - d2) * 3.0 + 1.5 * (shade - shade.mean()), 0.0, 1.0)[..., None]
         colour = colour * (1 - alpha) + col * alpha
+    if scene.real is not None:
+        if scene.real.dark_print is not None:
+            colour = _dark_print(scene.real.dark_print, spec, u, v, colour, shade)
+        if scene.real.marks:
+            shade = np.array(shade, dtype=np.float32, copy=True)
+            _realism.apply_marks(scene.real.marks, colour, shade, scene.light, s)
     # fibre fuzz and mottling
     if spec.fuzz > 0:
         shade = shade * (1.0 + spec.fuzz * rng.standard_normal(shade.shape, dtype=np.float32))
@@ -725,6 +861,9 @@ def _render_cloth(
     if spec.sheen > 0:
         shade = shade * (1.0 + spec.sheen * np.cos(u * 0.02 + v * 0.03) * 0.5)
     cloth = (colour * shade[..., None]).astype(np.float32, copy=False)
+    if scene.real is not None and scene.real.specular > 0:  # soft sheen on crease faces turned to the light
+        facing = (gx * lx + gy * ly) * np.float32(1.0 / (float(np.percentile(slope[::3, ::3], 99)) + 0.05))
+        cloth = cloth + scene.real.specular * np.clip(facing, 0.0, 1.0)[..., None] ** 2
     mask = np.zeros((h, w), bool)
     if scene.holes:
         fabric_lum = _ops.luminance(spec.warp_cols.mean(0))
@@ -785,10 +924,14 @@ def generate(
     hole: bool | None = None,
     wrinkled: bool | None = None,
     variety: bool = False,
+    realism: bool = False,
 ) -> Sample:
     """Render one labelled fabric image. ``size`` is (height, width); same seed, same image.
-    ``variety`` adds large blotch prints and crumpled ripples (:func:`_add_variety`); off, the images
-    are those the shipped model was trained on."""
+    ``variety`` adds large blotch prints and crumpled ripples (:func:`_add_variety`); ``realism`` adds
+    hard negatives (knots, slubs, thick yarns, floats, spots, stains, dark prints), puckered and pinched
+    wrinkles, sheen and a phone-like camera (:func:`_add_realism`, :mod:`fabricscope.synth.realism`).
+    Both draw from their own random streams and never change the labels or the hole mask; both off,
+    the images are those the shipped model was trained on."""
     h, w = int(size[0]), int(size[1])
     if h < 16 or w < 16:
         raise ValueError(f"size must be at least 16x16, got {size}")
@@ -798,8 +941,15 @@ def generate(
     scene = _make_scene(rng, h, w, want_hole, want_wrinkled)
     if variety:
         _add_variety(np.random.default_rng([int(seed) & 0xFFFFFFFF, 0x5EED, 2]), scene, h, w)
+    real_rng = None
+    if realism:
+        real_rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, 0x5EED, 3])
+        _add_realism(real_rng, scene, h, w)
     cloth, mask = _render_cloth(rng, scene, h, w)
-    image = _camera(rng, cloth, min(h, w) / 224.0)
+    if real_rng is not None:
+        image = _realism.camera(real_rng, cloth, min(h, w) / 224.0)
+    else:
+        image = _camera(rng, cloth, min(h, w) / 224.0)
     side = min(h, w)
     centres, sizes = [], []
     for hl in scene.holes:

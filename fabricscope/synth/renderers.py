@@ -6,9 +6,11 @@ from fabricscope.synth.generator import Sample, generate
 from fabricscope.synth.spectral import generate_other
 
 # "training": generate() as the shipped model saw it; "varied": the same scenes with
-# generate(variety=True); "other": the independent renderer (synth.spectral), for testing only
-RENDERERS = ("training", "varied", "other")
-MIN_SIDE = {"training": 16, "varied": 16, "other": 64}  # what each generator accepts
+# generate(variety=True); "realistic": generate(variety=True, realism=True), with hard negatives
+# (knots, slubs, stains, dark prints), puckered / pinched wrinkles and a phone-like camera;
+# "other": the independent renderer (synth.spectral), for testing only
+RENDERERS = ("training", "varied", "realistic", "other")
+MIN_SIDE = {"training": 16, "varied": 16, "realistic": 16, "other": 64}  # what each generator accepts
 
 
 def check(renderer: str, size: int) -> None:
@@ -25,4 +27,6 @@ def render(seed: int, size: int, renderer: str = "training") -> Sample:
     check(renderer, size)
     if renderer == "other":
         return generate_other(seed, size)
+    if renderer == "realistic":
+        return generate(seed, (size, size), variety=True, realism=True)
     return generate(seed, (size, size), variety=renderer == "varied")
