@@ -19,10 +19,12 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import signal
 import sys
+import textwrap
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -450,21 +452,218 @@ def _missing(p: Path | str) -> bool:
     return not ray_engine.is_uri(p) and not Path(p).exists() and not Path(p).is_symlink()
 
 
-def _card_lines(value: Any, indent: str = "  ") -> list[str]:
-    lines = []
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if isinstance(v, (dict, list)) and v and not all(isinstance(x, (int, float, str)) for x in v):
-                lines.append(f"{indent}{k}:")
-                lines += _card_lines(v, indent + "  ")
+# --- info: the model card as text -------------------------------------------------------------
+
+#: Card keys shown in their own places (not again under "about the model").
+_CARD_SHOWN = ("name", "version", "license", "limits", "thresholds")
+#: Per-head figures put in a head-by-metric table, in this order (others follow as they come).
+_HEAD_METRICS = ("auroc", "threshold", "accuracy", "recall", "false_alarm_rate")
+#: The operating point named beside a head's threshold, when the card evaluated that threshold.
+_OPERATING_POINT = ("recall", "false_alarm_rate", "accuracy")
+
+
+def _number(value: Any) -> str:
+    """A figure as a person reads it: 0.4499523 -> 0.45, 956800 -> 956800, True -> yes."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if value == int(value) and abs(value) < 1e15:
+            return str(int(value))
+        return f"{value:.4g}" if abs(value) < 1e4 else f"{value:.1f}"
+    return str(value)
+
+
+def _label(key: str) -> str:
+    return key.replace("_", " ")
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _inline(value: Any) -> str:
+    """A scalar or a list of scalars on one line."""
+    if isinstance(value, list):
+        return ", ".join(_number(v) for v in value) if value else "(none)"
+    return "-" if value is None else _number(value)
+
+
+def _wrap(text: str, indent: str, width: int, first: str = "") -> list[str]:
+    """``first`` then ``text`` wrapped at ``width``, continuation lines under the text's start."""
+    hang = indent + " " * len(first)
+    return textwrap.wrap(
+        text, width=max(width, len(hang) + 20), initial_indent=indent + first, subsequent_indent=hang
+    ) or [indent + first.rstrip()]
+
+
+def _key_values(items: Sequence[tuple[str, Any]], indent: str, width: int) -> list[str]:
+    """Aligned ``key: value`` lines (values wrapped under themselves)."""
+    if not items:
+        return []
+    pad = min(max(len(k) for k, _ in items) + 2, 34)
+    lines: list[str] = []
+    for key, value in items:
+        lines += _wrap(_inline(value), indent, width, f"{key + ':':<{pad}}" if len(key) + 2 <= pad else f"{key}: ")
+    return lines
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], indent: str) -> list[str]:
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=True)]
+
+    def line(cells: Sequence[str]) -> str:
+        return indent + "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    return [line(header), *(line(r) for r in rows)]
+
+
+def _uniform_records(value: dict[str, Any]) -> list[str] | None:
+    """The column names if ``value`` maps names to flat dicts of scalars (a small table), else None."""
+    if not value or not all(isinstance(v, dict) and v and all(_scalar(x) for x in v.values()) for v in value.values()):
+        return None
+    columns: list[str] = []
+    for v in value.values():
+        columns += [k for k in v if k not in columns]
+    return columns if len(columns) <= 8 else None
+
+
+def _figures(value: dict[str, Any], indent: str, width: int, heads: Sequence[str] = ()) -> list[str]:
+    """Nested figures as text: per-head metrics as a table, flat entries as ``key: value``,
+    dicts of records as small tables, other dicts as indented sub-sections."""
+    lines: list[str] = []
+    rest = dict(value)
+    metrics: list[str] = []
+    if heads:
+        for key, v in value.items():
+            for h in heads:
+                m = key[len(h) + 1 :] if key.startswith(h + "_") else ""
+                numeric = isinstance(v, (int, float)) and not isinstance(v, bool)
+                if (
+                    m
+                    and numeric
+                    and m not in metrics
+                    and all(isinstance(value.get(f"{g}_{m}"), (int, float)) for g in heads)
+                ):
+                    metrics.append(m)
+        metrics.sort(key=lambda m: _HEAD_METRICS.index(m) if m in _HEAD_METRICS else len(_HEAD_METRICS))
+        metrics = metrics[:7]  # a table that fits a terminal; the rest are listed below it
+    if metrics:
+        rows = [[h, *(_number(value[f"{h}_{m}"]) for m in metrics)] for h in heads]
+        lines += _table(["head", *(_label(m) for m in metrics)], rows, indent)
+        for h in heads:
+            for m in metrics:
+                rest.pop(f"{h}_{m}", None)
+    flat = [(k, v) for k, v in rest.items() if _scalar(v) or (isinstance(v, list) and all(_scalar(x) for x in v))]
+    lines += _key_values(flat, indent, width)
+    for key, v in rest.items():
+        if isinstance(v, dict):
+            columns = _uniform_records(v)
+            lines.append(f"{indent}{key}:")
+            if columns is not None:
+                rows = [[name, *(_inline(rec.get(c)) for c in columns)] for name, rec in v.items()]
+                lines += _table(["", *columns], rows, indent + "  ")
             else:
-                lines.append(f"{indent}{k}: {json.dumps(v) if isinstance(v, list) else v}")
-    elif isinstance(value, list):
-        for v in value:
-            sub = _card_lines(v, indent + "  ")
-            lines += [f"{indent}- {sub[0].strip()}", *sub[1:]] if sub else []
-    else:
-        lines.append(f"{indent}{value}")
+                lines += _figures(v, indent + "  ", width)
+        elif isinstance(v, list) and not all(_scalar(x) for x in v):
+            lines.append(f"{indent}{key}:")
+            for item in v:
+                if isinstance(item, dict):
+                    sub = _figures(item, indent + "    ", width)
+                    lines += [f"{indent}  - {sub[0].strip()}", *sub[1:]] if sub else []
+                else:
+                    lines += _wrap(_inline(item), indent + "  ", width, "- ")
+    return lines
+
+
+def _evaluation_sets(card: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Card entries that hold figures: ``validation`` and every ``evaluation*`` dict, in card order."""
+    return [
+        (k, v) for k, v in card.items() if isinstance(v, dict) and (k == "validation" or k.startswith("evaluation"))
+    ]
+
+
+def _operating_point(head: Any, sets: Sequence[tuple[str, dict[str, Any]]]) -> str:
+    """'on the evaluation set: recall 0.89, ...' where a set of figures measured this very threshold."""
+    for name, figures in sets:
+        measured = figures.get(f"{head.name}_threshold")
+        if not isinstance(measured, (int, float)) or abs(measured - head.threshold) > 5e-4:
+            continue
+        parts = [
+            f"{_label(m)} {_number(figures[f'{head.name}_{m}'])}"
+            for m in _OPERATING_POINT
+            if isinstance(figures.get(f"{head.name}_{m}"), (int, float))
+        ]
+        if parts:
+            return f"on the {name} set: {', '.join(parts)}"
+    return ""
+
+
+def model_card_lines(inspector: Inspector, available: Sequence[str], *, width: int = 100) -> list[str]:
+    """``fabricscope info`` as lines: the model, its heads, each evaluation set, limits, the rest
+    of the card, the providers. Every card key is optional (a user's own model may carry none)."""
+    spec = inspector.spec
+    card = dict(spec.card)
+    heads = [h.name for h in spec.heads]
+    sets = _evaluation_sets(card)
+    cells = spec.input_size // spec.stride
+    title = str(card.get("name") or inspector.path.name)
+    if card.get("version") is not None:
+        title += f", version {card['version']}"
+    lines = [title]
+    basics: list[tuple[str, Any]] = [
+        ("model file", str(inspector.path)),
+        ("contract", f"version {spec.contract_version}"),
+        ("input", f"{spec.input_size}x{spec.input_size} RGB uint8 -> maps {cells}x{cells}"),
+        ("one map cell", f"stride {spec.stride} px, receptive field {spec.receptive_field} px (model input pixels)"),
+    ]
+    if card.get("license") is not None:
+        basics.append(("license", card["license"]))
+    lines += _key_values(basics, "  ", width)
+
+    lines += ["", "heads"]
+    name_w = max(len(h) for h in heads)
+    for h in spec.heads:
+        point = _operating_point(h, sets)
+        threshold = _number(round(h.threshold, 4)) + (f" — {point}" if point else "")
+        lines += _wrap(h.display_title, "  ", width, f"{h.name:<{name_w}}  ")
+        lines += _key_values(
+            [
+                ("labels", f"{h.labels[0]} (fine) / {h.labels[1]} (defect)"),
+                ("threshold", threshold),
+                ("outputs", f"{h.map_output}, {h.prob_output}"),
+            ],
+            "  " + " " * (name_w + 2),
+            width,
+        )
+
+    for name, figures in sets:
+        lines += ["", f"figures: {name}"]
+        lines += _figures(figures, "  ", width, heads)
+
+    limits = card.get("limits")
+    if limits:
+        lines += ["", "limits"]
+        if isinstance(limits, list):
+            for item in limits:
+                lines += _wrap(_inline(item) if _scalar(item) else json.dumps(item), "  ", width, "- ")
+        elif isinstance(limits, dict):
+            lines += _figures(limits, "  ", width)
+        else:
+            lines += _wrap(str(limits), "  ", width)
+
+    thresholds = card.get("thresholds")
+    same = isinstance(thresholds, dict) and all(
+        isinstance(thresholds.get(h.name), (int, float)) and abs(thresholds[h.name] - h.threshold) < 1e-9
+        for h in spec.heads
+    )
+    about = {k: v for k, v in card.items() if k not in _CARD_SHOWN and not any(k == s for s, _ in sets)}
+    if thresholds is not None and not same:
+        about["thresholds"] = thresholds
+    if about:
+        lines += ["", "about the model"]
+        lines += _figures(about, "  ", width)
+
+    lines += ["", "execution providers"]
+    lines += _key_values([("available here", list(available)), ("this session", inspector.provider)], "  ", width)
     return lines
 
 
@@ -485,22 +684,9 @@ def cmd_info(args: argparse.Namespace) -> int:
         }
         print(json.dumps(data, indent=2))
         return EXIT_OK
-    size = spec.input_size
-    cells = size // spec.stride
-    print(f"model: {inspector.path}")
-    print(f"contract version {spec.contract_version}; input {size}x{size} RGB uint8, maps {cells}x{cells}")
-    print(f"one map cell: stride {spec.stride} px, receptive field {spec.receptive_field} px (model input pixels)")
-    print("heads:")
-    for h in spec.heads:
-        print(
-            f"  {h.name:<10} {h.display_title}; labels {h.labels[0]}/{h.labels[1]}; "
-            f"threshold {h.threshold:g}; outputs {h.map_output}, {h.prob_output}"
-        )
-    if spec.card:
-        print("model card:")
-        for line in _card_lines(dict(spec.card)):
-            print(line)
-    print(f"execution providers here: {', '.join(providers.available())}; this session runs on {inspector.provider}")
+    width = min(max(shutil.get_terminal_size((100, 24)).columns, 60), 120)
+    for line in model_card_lines(inspector, providers.available(), width=width):
+        print(line)
     return EXIT_OK
 
 

@@ -277,11 +277,68 @@ def test_info_shows_heads_geometry_card_and_providers(toy_model: Path, capsys: p
     assert run_cli("info", "--model", toy_model) == 0
     out = capsys.readouterr().out
     assert "Holes — global max pooling" in out and "Wrinkles — global average pooling" in out
-    assert "threshold 0.5" in out and "stride 32 px" in out and "receptive field 32 px" in out
-    assert "maps 7x7" in out and "note: test graph" in out and "execution providers here: " in out
+    assert "threshold: 0.5" in out and "stride 32 px" in out and "receptive field 32 px" in out
+    assert "maps 7x7" in out and "note: test graph" in out and "available here: " in out
+    assert "this session:   cpu" in out
     assert run_cli("info", "--model", toy_model, "--json") == 0
     data = json.loads(capsys.readouterr().out)
     assert [h["pooling"] for h in data["heads"]] == ["max", "avg"] and data["provider_used"] == "cpu"
+
+
+def _info(model: Path, capsys: pytest.CaptureFixture) -> list[str]:
+    assert run_cli("info", "--model", model) == 0
+    return capsys.readouterr().out.splitlines()
+
+
+def _assert_readable(lines: list[str], width: int = 120) -> None:
+    text = "\n".join(lines)
+    assert "{'" not in text and '{"' not in text and "': " not in text  # no raw dicts
+    for line in lines:  # wrapped, except a single word that cannot be broken
+        assert len(line) <= width or " " not in line.strip(), line
+
+
+def test_info_on_the_shipped_model_is_a_readable_card(capsys: pytest.CaptureFixture) -> None:
+    from fabricscope.inspector import DEFAULT_MODEL
+
+    if not DEFAULT_MODEL.exists():
+        pytest.skip("the shipped model is not built here")
+    lines = _info(DEFAULT_MODEL, capsys)
+    _assert_readable(lines)
+    sections = [line for line in lines if line and not line.startswith(" ")]
+    assert sections[0].startswith("FabricScope fabric inspector")
+    order = ["heads", "figures: validation", "figures: evaluation", "about the model", "execution providers"]
+    assert [s for s in sections if s in order] == order
+    text = "\n".join(lines)
+    assert "model file:" in text and "contract:     version 1" in text and "receptive field" in text
+    # The threshold with the operating point the card measured at it, and a head-by-metric table.
+    hole_threshold = next(line for line in lines if "threshold:" in line)
+    assert "on the evaluation set: recall" in hole_threshold and "false alarm rate" in text
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["head", "auroc"] and "recall" in line)
+    assert lines[header + 1].split()[0] == "hole" and lines[header + 2].split()[0] == "wrinkle"
+    assert any(line.split()[:2] == ["basket", "152"] for line in lines)  # by_cloth as a table
+
+
+def test_info_degrades_for_models_with_less_metadata(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from toy_model import build_toy_model, toy_metadata
+
+    bare = _info(build_toy_model(tmp_path / "bare.onnx", metadata=toy_metadata(card=None)), capsys)
+    _assert_readable(bare)
+    assert bare[0] == "bare.onnx" and "heads" in bare and "execution providers" in bare
+    assert not any(line.startswith(("figures", "limits", "about")) for line in bare)
+    card = {
+        "name": "mine",
+        "limits": ["not for silk", "holes under 2% of the side are missed"],
+        "evaluation_lab": {"hole_auroc": 0.9, "wrinkle_auroc": 0.8, "hole_threshold": 0.5, "hole_recall": 0.75,
+                           "by_size": {"small": {"n": 3, "auroc": 0.7}, "large": {"n": 9, "auroc": 0.95}}},
+    }  # fmt: skip
+    lines = _info(build_toy_model(tmp_path / "own.onnx", metadata=toy_metadata(card=card)), capsys)
+    _assert_readable(lines)
+    text = "\n".join(lines)
+    assert lines[0] == "mine" and "figures: evaluation_lab" in lines and "limits" in lines
+    assert "  - holes under 2% of the side are missed" in lines
+    assert "threshold: 0.5 — on the evaluation_lab set: recall 0.75" in text
+    assert any(line.split() == ["small", "3", "0.7"] for line in lines)
+    assert lines.index("figures: evaluation_lab") < lines.index("limits") < lines.index("execution providers")
 
 
 def test_bench_reports_latency_and_best_batch(toy_model: Path, capsys: pytest.CaptureFixture) -> None:
