@@ -123,3 +123,41 @@ def test_pucker_and_pinch_make_wrinkles():
     for creases in (ripples, spokes):
         height = g._height_field(creases, 224, 224, None)[0]
         assert np.abs(height).max() > 0.5
+
+
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    return rgb.astype(float) @ np.array([0.299, 0.587, 0.114])
+
+
+def test_realistic_holes_still_stand_out_from_the_cloth_around_them():
+    """The phone camera (blur, tone, JPEG) and the hard negatives must not hide the holes."""
+    steps = []
+    for seed in range(30):
+        s = generate(seed, (224, 224), hole=True, variety=True, realism=True)
+        assert s.hole_mask.sum() >= 8
+        grown = s.hole_mask.copy()
+        near = grown
+        for k in range(6):  # a band of cloth 3-6 px around the holes
+            grown = grown | np.roll(grown, 1, 0) | np.roll(grown, -1, 0) | np.roll(grown, 1, 1) | np.roll(grown, -1, 1)
+            if k == 2:
+                near = grown.copy()
+        band = grown & ~near
+        steps.append(abs(_luma(s.image[s.hole_mask]).mean() - _luma(s.image[band]).mean()))
+    assert np.median(steps) > 25 and min(steps) > 8
+
+
+def test_dark_print_keeps_the_weave():
+    """Dark printed motifs are dye: the thread shading still shows through them, unlike a hole."""
+    scene = _scene(6, hole=False)
+    scene.fabric.mottle = scene.fabric.fuzz = 0.0
+    scene.creases = []
+    scene.undulation = 0.0
+    plain, _ = g._render_cloth(np.random.default_rng(1), scene, 160, 160)
+    dark = np.array([0.1, 0.08, 0.12], np.float32)
+    scene.real = realism.Realism(dark_print=("dots", 30.0, 0.3, dark, 0.0, 0.0))
+    printed, mask = g._render_cloth(np.random.default_rng(1), scene, 160, 160)
+    inked = np.abs(printed - plain).max(-1) > 0.05
+    assert 0.05 < inked.mean() < 0.6 and not mask.any()
+    lum = _luma(printed)
+    core = inked & np.roll(inked, 2, 0) & np.roll(inked, -2, 0) & np.roll(inked, 2, 1) & np.roll(inked, -2, 1)
+    assert lum[core].std() > 0.004  # thread relief under the ink, not a flat fill

@@ -430,7 +430,7 @@ def _pucker(rng: np.random.Generator, h: int, w: int, s: float) -> tuple[list[Cr
     out = []
     for t in np.arange(-span / 2, span / 2, gap):
         length = rng.uniform(8.0, 30.0) * s
-        width = rng.uniform(1.0, 2.4) * s
+        width = rng.uniform(1.2, 3.0) * s
         for sign in (1.0, -1.0) if both else (1.0,):
             off = sign * length * rng.uniform(0.3, 0.55)
             out.append(
@@ -440,7 +440,7 @@ def _pucker(rng: np.random.Generator, h: int, w: int, s: float) -> tuple[list[Cr
                     angle=float(line + math.pi / 2 + rng.normal(0, 0.12)),
                     length=float(length),
                     width=float(width),
-                    amp=float(width * rng.uniform(0.5, 1.0)),
+                    amp=float(width * rng.uniform(0.8, 1.5)),
                     curv=float(rng.normal(0, 0.01) / s),
                     sharp=bool(rng.random() < 0.3),
                 )
