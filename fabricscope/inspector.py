@@ -18,12 +18,12 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from . import onnx_external, providers
+from . import assets, onnx_external, providers
 from .contract import INPUT_NAME, ContractError, HeadSpec, ModelSpec, parse_metadata
 from .imaging import fit_to_input
 from .pooling import CELL_FORMULA, PROB_FORMULA, cell_logits, cell_scores, defect_probability, pool, strongest_cell
 
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "fabric_inspector.onnx"
+DEFAULT_MODEL = assets.shipped_model()  # models/ in a checkout, inside the package when installed
 
 
 class ModelError(Exception):

@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fabricscope import assets
+
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
-STYLE = Path(__file__).resolve().parents[2] / "resources" / "style.qss"
+STYLE = assets.style_sheet()
 
 #: How long a Python thread may hold the GIL before handing it to a waiting one (CPython's default: 5 ms).
 GIL_SWITCH_S = 0.0005
@@ -46,7 +48,7 @@ def collect_garbage_on_gui_thread(interval_s: float = 1.0) -> object:
 
 
 def apply_theme(app: object) -> None:
-    """Fusion with a dark palette, then resources/style.qss (if present) for titles, badges and panels."""
+    """Fusion with a dark palette, then the style sheet (resources/style.qss, if present): titles, badges, panels."""
     from PySide6.QtGui import QColor, QPalette
 
     app.setStyle("Fusion")  # type: ignore[attr-defined]
