@@ -320,7 +320,8 @@ def test_heatmap_overlays_are_written_for_ok_rows(inspector: Inspector, tmp_path
                        "b/img_000.jpg.heatmap.png"]  # fmt: skip
     assert summary.heatmaps_written == 4 and summary.heatmap_errors == []
     with Image.open(out / "a/img_001.jpg.heatmap.png") as img:
-        assert img.height == 320 + heatmap_render.CAPTION_HEIGHT and img.width > 2 * 320
+        title, header, footer, _ = heatmap_render.layout(320)
+        assert img.size == (2 * 320 + heatmap_render.PANEL_GAP, title + header + 320 + footer)
     flagged_only = tmp_path / "heat2"
     batch.score_folder(inspector, files, heatmaps=flagged_only, heatmaps_for="flagged")
     assert [p.name for p in flagged_only.rglob("*.jpg")] == ["img_001.jpg.heatmap.jpg"]
@@ -335,9 +336,69 @@ def test_overlay_is_smooth_and_hottest_where_the_hole_is(inspector: Inspector) -
     assert row // 32 == 5 and col // 32 == 1
     assert np.abs(np.diff(up, axis=1)).max() < np.ptp(up) / 4  # no blocky 7x7 jumps
     picture = heatmap_render.render_overlay(frame, ins, height=160)
-    assert picture.shape == (160 + heatmap_render.CAPTION_HEIGHT, 2 * 160 + 4, 3)
+    title, header, footer, _ = heatmap_render.layout(160)
+    panel = heatmap_render.MIN_PANEL_WIDTH  # a 160-px image is centred in a panel wide enough for its text
+    assert picture.shape == (title + header + 160 + footer, 2 * panel + heatmap_render.PANEL_GAP, 3)
     lut = heatmap_render.colormap()
     assert lut.shape == (256, 3) and lut.dtype == np.uint8 and lut[0].sum() < lut[-1].sum()
+
+
+def _badge_pixels(picture: np.ndarray, panel: int, colour: tuple[int, int, int]) -> int:
+    """Pixels of exactly ``colour`` in the header of panel ``panel`` (0-based), where the verdict badge sits."""
+    title, header, _, _ = heatmap_render.layout(320)
+    width = (picture.shape[1] + heatmap_render.PANEL_GAP) // 2
+    area = picture[title : title + header, panel * width : (panel + 1) * width - heatmap_render.PANEL_GAP]
+    return int(np.all(area == colour, axis=-1).sum())
+
+
+def test_overlay_verdict_follows_the_threshold(inspector: Inspector) -> None:
+    """PASS or FAIL per head is chosen from P against that head's threshold, and drawn in its colour."""
+    ins = inspector.inspect(fabric_like(4, hole_at=(2, 5)))
+    p = ins.head("hole").prob
+    fail = ins.with_thresholds({"hole": max(p - 0.05, 0.01), "wrinkle": 0.99})
+    passed = ins.with_thresholds({"hole": min(p + 0.05, 0.99), "wrinkle": 0.99})
+    assert heatmap_render.verdict(fail.head("hole")) == "FAIL" and heatmap_render.verdict(passed.head("hole")) == "PASS"
+    assert ">= threshold" in heatmap_render._caption(fail.head("hole"))
+    assert "< threshold" in heatmap_render._caption(passed.head("hole"))
+    frame = fabric_like(4, hole_at=(2, 5))
+    red, green = heatmap_render.FAIL_COLOUR, heatmap_render.PASS_COLOUR
+    pic = heatmap_render.render_overlay(frame, fail)
+    assert _badge_pixels(pic, 0, red) > 200 and _badge_pixels(pic, 0, green) == 0
+    assert _badge_pixels(pic, 1, green) > 200 and _badge_pixels(pic, 1, red) == 0  # wrinkle passes at 0.99
+    pic = heatmap_render.render_overlay(frame, passed)
+    assert _badge_pixels(pic, 0, green) > 200 and _badge_pixels(pic, 0, red) == 0
+
+
+def test_overlay_has_the_map_grid_and_a_colour_bar(inspector: Inspector) -> None:
+    frame = np.full((224, 224, 3), 60, np.uint8)
+    ins = inspector.inspect(frame)
+    pic = heatmap_render.render_overlay(frame, ins, height=320).astype(int)
+    title, header, _, _ = heatmap_render.layout(320)
+    image = pic[title + header : title + header + 320, :320]  # the first panel's image
+    brightness = image.sum(axis=-1)
+    for k in range(1, 7):  # a light line at each of the 6 inner cell boundaries, both ways
+        x = round(k * 320 / 7)
+        assert (brightness[:, x] - brightness[:, x - 2]).mean() > 40, x
+        assert (brightness[x, :] - brightness[x - 2, :]).mean() > 40, x
+    assert (brightness[:, 20] - brightness[:, 18]).std() < 5  # and none inside a cell
+    # The colour bar: the colour map's ends, left to right, somewhere in the footer.
+    lut = heatmap_render.colormap().astype(int)
+    foot = pic[title + header + 320 :, :320]
+    rows = [r for r in foot if np.abs(r[20] - lut[round(255 * 12 / 303)]).sum() < 20]
+    assert rows, "no colour bar in the footer"
+    bar = rows[len(rows) // 2]
+    assert np.abs(bar[9] - lut[0]).sum() < 20 and np.abs(bar[320 - 10] - lut[255]).sum() < 20
+
+
+def test_overlay_title_is_the_file_name_and_long_names_are_cut(inspector: Inspector, tmp_path: Path) -> None:
+    frame = fabric_like(1)
+    ins = inspector.inspect(frame)
+    small = heatmap_render.render_overlay(frame, ins, height=100, title="x" * 500)  # never loops, never overflows
+    assert small.shape[1] == 2 * heatmap_render.MIN_PANEL_WIDTH + heatmap_render.PANEL_GAP
+    src = save(tmp_path / "tall.png", np.asarray(Image.fromarray(frame).resize((60, 400))))
+    out = heatmap_render.write_overlay(src, ins, tmp_path / "o.png")
+    with Image.open(out) as img:
+        assert img.width == 2 * heatmap_render.MIN_PANEL_WIDTH + heatmap_render.PANEL_GAP
 
 
 def test_measure_model_speed(inspector: Inspector) -> None:
