@@ -111,6 +111,12 @@ def make_app() -> tuple[QApplication, object]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
+    from fabricscope.gui.display import display_problem  # no Qt: it runs before Qt can abort
+
+    problem = display_problem()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr, flush=True)
+        return 2
     app, _gc_guard = make_app()  # the guard must stay alive as long as the app runs
     from PySide6.QtCore import QTimer
 
