@@ -5,6 +5,8 @@ cell grid and that head's strongest cell; below it one :class:`HeadPanel` per
 head (7x7 map, verdict, threshold, pooling lab). Clicking a panel cell draws
 the region of the image that cell sees, as in the live view. Nothing here
 re-runs the model: the row's stored Inspection is shown at the tab's thresholds.
+A file that could not be inspected clears everything (image, maps, verdicts)
+and says why in full, word-wrapped, where the image would be.
 """
 
 from __future__ import annotations
@@ -12,17 +14,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from ..contract import ModelSpec
-from ..inspector import Inspection
+from ..inspector import HeadResult, Inspection
 from ..pooling import cell_region
 from .feed_view import FeedView
 from .heatmap_panel import HeadPanel
 from .steady import steady_label
 
 OVERLAY_OPACITY = 0.45
+DECIDING_TIP = (
+    "Deciding head: the map of the head that fails the image. When several fail, a max-pooled head "
+    "(holes) is shown first: a hole is one small place, easy to miss in the photo and hidden under another "
+    "head's overlay, while wrinkles spread over the surface and show in the photo itself. Choose a head "
+    "to see its map. A row that passes shows the head with the highest P."
+)
+
+
+def deciding_head(heads: tuple[HeadResult, ...]) -> HeadResult | None:
+    """The head whose overlay explains the verdict: failing max-pooled heads, then other failing heads, by P."""
+    if not heads:
+        return None
+    return max(heads, key=lambda h: (h.flag, h.flag and h.spec.pooling == "max", h.prob))
 
 
 class BatchDetail(QWidget):
@@ -36,9 +51,18 @@ class BatchDetail(QWidget):
         self.inspection: Inspection | None = None
         self.title = steady_label("Select a row to see its heatmaps.", min_chars=30, lines=2)
         self.overlay_box = QComboBox()
-        self.overlay_box.setToolTip("Which head's heatmap is laid over the image")
+        self.overlay_box.setToolTip("Which head's heatmap is laid over the image. " + DECIDING_TIP)
         self.feed = FeedView()
         self.feed.setMinimumSize(360, 300)
+        self.message = QLabel()
+        self.message.setObjectName("detailMessage")
+        self.message.setWordWrap(True)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.setContentsMargins(16, 16, 16, 16)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.feed)
+        self.stack.addWidget(self.message)
         self.panels: list[HeadPanel] = []
         self._panel_row = QHBoxLayout()
         head = QHBoxLayout()
@@ -48,7 +72,7 @@ class BatchDetail(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(head)
-        layout.addWidget(self.feed, 3)
+        layout.addWidget(self.stack, 3)
         layout.addLayout(self._panel_row, 2)
         self.overlay_box.currentIndexChanged.connect(self._draw_overlay)
 
@@ -65,11 +89,12 @@ class BatchDetail(QWidget):
         self.overlay_box.blockSignals(True)
         self.overlay_box.clear()
         self.overlay_box.addItem("Deciding head", "")
+        self.overlay_box.setItemData(0, DECIDING_TIP, Qt.ItemDataRole.ToolTipRole)
         for h in spec.heads:
             panel = HeadPanel(h, thresholds.get(h.name, h.threshold))
             panel.thresholdChanged.connect(self._panel_threshold)
             panel.cellClicked.connect(self._cell_clicked)
-            self._panel_row.addWidget(panel)
+            self._panel_row.addWidget(panel, 1)
             self.panels.append(panel)
             self.overlay_box.addItem(h.title or h.name.capitalize(), h.name)
         self.overlay_box.addItem("None", "-")
@@ -85,17 +110,23 @@ class BatchDetail(QWidget):
     def _panel_threshold(self, _name: str, _value: float) -> None:
         self.thresholds_changed.emit({p.spec.name: float(p.threshold.value()) for p in self.panels})
 
-    def clear(self, text: str) -> None:
+    def clear(self, text: str, message: str = "") -> None:
+        """Show no image, maps or verdicts; ``message`` (if any) in full where the image would be."""
         self.inspection = None
         self.title.setText(text)
         self.feed.set_frame(np.zeros((8, 8, 3), np.uint8))
         self.feed.set_overlay(None, OVERLAY_OPACITY)
         self.feed.set_strongest(None)
         self.feed.set_field(None)
+        for panel in self.panels:
+            panel.clear()
+        self.message.setText(message)
+        self.stack.setCurrentWidget(self.message if message else self.feed)
 
     def show_result(self, rgb: np.ndarray, inspection: Inspection) -> None:
         """Show a decoded image with its (already judged) inspection."""
         self.inspection = inspection
+        self.stack.setCurrentWidget(self.feed)
         self.feed.set_frame(rgb)
         self.feed.set_field(None)
         for panel, head in zip(self.panels, inspection.heads, strict=False):
@@ -103,7 +134,7 @@ class BatchDetail(QWidget):
         self._draw_overlay()
 
     def overlay_head(self) -> str | None:
-        """The head whose map is laid over the image: chosen, or the flagged head with the highest P."""
+        """The head whose map is laid over the image: chosen, or the deciding head (:func:`deciding_head`)."""
         if self.inspection is None:
             return None
         choice = self.overlay_box.currentData()
@@ -111,8 +142,8 @@ class BatchDetail(QWidget):
             return None
         if choice:
             return str(choice)
-        heads = self.inspection.heads
-        return max(heads, key=lambda h: (h.flag, h.prob)).name if heads else None
+        head = deciding_head(self.inspection.heads)
+        return head.name if head is not None else None
 
     def _draw_overlay(self) -> None:
         name = self.overlay_head()
@@ -123,7 +154,8 @@ class BatchDetail(QWidget):
         head = self.inspection.head(name)
         self.feed.set_grid(head.cells.shape, self.feed.show_grid)
         self.feed.set_overlay(head.cells, OVERLAY_OPACITY)
-        self.feed.set_strongest(head.strongest if head.flag else None)
+        # One cell explains a max-pooled head's FAIL (it sets P); an average-pooled head has no such cell.
+        self.feed.set_strongest(head.strongest if head.flag and head.spec.pooling == "max" else None)
 
     def _cell_clicked(self, name: str, row: int, col: int) -> None:
         if self.inspection is None or self.spec is None or not self.feed.frame_size[0]:

@@ -146,7 +146,7 @@ def table_columns(heads: Sequence[HeadSpec]) -> list[Column]:
         short = h.title or h.name.capitalize()
         cols.append(Column("prob", f"{short} P", k))
         cols.append(Column("verdict", short, k))
-    cols.append(Column("strongest", "Strongest cell"))
+    cols.append(Column("strongest", "Fails at"))
     cols.append(Column("error", "Error"))
     return cols
 
@@ -288,20 +288,40 @@ class BatchTableModel(QAbstractTableModel):
             return col.title
         if role == Qt.ItemDataRole.ToolTipRole and col.head >= 0:
             head = self.results.heads[col.head]
-            return f"{head.display_title}; threshold {self.results.thresholds[col.head]:.2f}"
+            how = "the max of its map" if head.pooling == "max" else "σ(mean cell margin) of its map"
+            what = f"P({head.labels[1]}), {how}" if col.kind == "prob" else "verdict"
+            return f"{head.display_title}: {what}; threshold {self.results.thresholds[col.head]:.2f}"
+        if role == Qt.ItemDataRole.ToolTipRole and col.kind == "strongest":
+            return "Why a row fails: the hole cell that sets P(hole), or a head that fails on its whole map"
+        if role == Qt.ItemDataRole.ToolTipRole and col.kind == "file":
+            return "File name (hover a row for its full path)"
         return None
 
     def _strongest(self, row: int) -> tuple[str, float] | None:
-        """The flagged head with the highest probability (else the highest head) and its cell."""
+        """Where the row fails, for the "Fails at" column, and its sort key; None when it passes.
+
+        A failing max-pooled head names its strongest cell, the one cell that sets its P; a
+        failing average-pooled head fails on the whole map, so it is named without a cell.
+        Max-pooled heads come first (as the detail view's "Deciding head" overlay).
+        """
         ins = self.results.entries[row].inspection
         if ins is None or not self.results.heads:
             return None
         probs = self.results.probs[row]
-        # Flagged heads rank above clean ones, then by probability.
-        rank = probs + (probs >= self.results.thresholds)
-        k = int(np.argmax(rank))
-        r, c = ins.head(self.results.heads[k].name).strongest
-        return f"{self.results.heads[k].name} ({r}, {c})", float(rank[k])
+        flags = probs >= self.results.thresholds
+        if not flags.any():
+            return None
+        order = sorted(np.flatnonzero(flags), key=lambda k: (self.results.heads[k].pooling != "max", -probs[k]))
+        parts = []
+        for k in order:
+            head = self.results.heads[k]
+            if head.pooling == "max":
+                r, c = ins.head(head.name).strongest
+                parts.append(f"{head.name} ({r}, {c})")
+            else:
+                parts.append(f"{head.name} (map)")
+        # The same key as sort_keys: flagged heads rank above clean ones, then by probability.
+        return ", ".join(parts), float((probs + flags).max())
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -338,7 +358,11 @@ class BatchTableModel(QAbstractTableModel):
             if role == SORT_ROLE:
                 return -1.0 if found is None else found[1]
             if role == Qt.ItemDataRole.ToolTipRole and found is not None:
-                return "map cell (row, column) where the head that decides this row is strongest"
+                return (
+                    "Why this row fails. A max-pooled head (holes) names the map cell (row, column) that sets "
+                    "its P; an average-pooled head (wrinkles) fails on the mean of the whole map, so no cell "
+                    "is named. Empty when the row passes."
+                )
             return None
         prob = float(res.probs[row, col.head])
         missing = np.isnan(prob)

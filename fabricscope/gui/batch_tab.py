@@ -8,12 +8,13 @@ the summary. Thresholds re-judge the stored probabilities; nothing is re-run.
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelection, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QShowEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFont, QFontMetrics, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -148,7 +149,13 @@ class BatchTab(QWidget):
         vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no per-row measuring on 10,000 rows
         vh.setDefaultSectionSize(THUMB_SIDE + 4)
         vh.hide()
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(True)
+        # No bold header sections for the selected row: with whole rows selected every section would turn
+        # bold, and bold titles no longer fit their columns ("Wrinkles F", "Strongest cel").
+        header.setHighlightSections(False)
+        # Long names lose their middle, not their end: hole_and_wrinkled_1 and _2 stay told apart.
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
 
         # --- selected row (the live view's widgets) + summary
         self.detail = BatchDetail()
@@ -213,10 +220,14 @@ class BatchTab(QWidget):
         header.setSectionResizeMode(self.model.column_of("thumb"), QHeaderView.ResizeMode.Fixed)
         self.table.setColumnWidth(self.model.column_of("thumb"), THUMB_SIDE + 8)
         self.table.setColumnWidth(self.model.column_of("file"), 150)
+        bold = QFont(header.font())
+        bold.setBold(True)  # wide enough even for a bold title (a style may embolden the sorted section)
+        metrics = QFontMetrics(bold)
         for c, col in enumerate(self.model.columns):
-            if col.kind in ("prob", "verdict"):
-                self.table.setColumnWidth(c, 74 if col.kind == "prob" else 70)
-        self.table.setColumnWidth(self.model.column_of("strongest"), 100)
+            wanted = {"prob": 56, "verdict": 64, "strongest": 110}.get(col.kind)
+            if wanted is not None:
+                # the title, the sort arrow and the section's margins
+                self.table.setColumnWidth(c, max(wanted, metrics.horizontalAdvance(col.title) + 30))
         self._clear_detail("Select a row to see its heatmaps.")
 
     def _fill_filters(self) -> None:
@@ -404,7 +415,12 @@ class BatchTab(QWidget):
             return
         entry = self.model.results.entries[row]
         if entry.inspection is None:
-            self._clear_detail(f"<b>{self.model.results.names[row]}</b><br>cannot be read: {entry.error}")
+            name = html.escape(self.model.results.names[row])
+            self._clear_detail(
+                f"<b>{name}</b> — not inspected",
+                f"<b>{name}</b> could not be inspected:<br><br>{html.escape(entry.error or 'unknown error')}"
+                f"<br><br><span style='color:#9aa0a6'>{html.escape(str(entry.path))}</span>",
+            )
             return
         self._decode_token += 1
         self.detail_title.setText(f"<b>{self.model.results.names[row]}</b> — loading…")
@@ -419,7 +435,10 @@ class BatchTab(QWidget):
             return
         name = self.model.results.names[row]
         if rgb is None:
-            self._clear_detail(f"<b>{name}</b><br>cannot be shown any more: {error}")
+            self._clear_detail(
+                f"<b>{html.escape(name)}</b> — cannot be shown",
+                f"<b>{html.escape(name)}</b> was inspected, but cannot be shown any more:<br><br>{html.escape(error)}",
+            )
             return
         inspection = self.model.results.judged(row)
         verdicts = ", ".join(
@@ -430,8 +449,8 @@ class BatchTab(QWidget):
         self.detail.show_result(rgb, inspection)  # type: ignore[arg-type]
         self.selection_ready.emit(rgb, inspection, self.model.results.entries[row].path)
 
-    def _clear_detail(self, text: str) -> None:
-        self.detail.clear(text)
+    def _clear_detail(self, text: str, message: str = "") -> None:
+        self.detail.clear(text, message)
 
     # --- export --------------------------------------------------------------------------------
     def _shown_items(self, flagged_only: bool = False) -> list[ExportItem]:

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from fabricscope import providers
 from fabricscope.gui.feed_view import FeedView
-from fabricscope.gui.heatmap_panel import HeadPanel
+from fabricscope.gui.heatmap_panel import LIVE_HOLD, HeadPanel
 from fabricscope.gui.settings import get_bool, get_float, get_str
 from fabricscope.gui.strip_chart import StripChart
 from fabricscope.gui.worker import InferenceWorker, LiveResult, ModelLoader
@@ -234,7 +234,7 @@ class LiveTab(QWidget):
         self.panels.clear()
         self.no_model.setVisible(False)
         for spec in self.inspector.spec.heads:
-            panel = HeadPanel(spec, self.thresholds[spec.name])
+            panel = HeadPanel(spec, self.thresholds[spec.name], hold=LIVE_HOLD)  # hysteresis: live badge only
             panel.thresholdChanged.connect(self.set_threshold)
             panel.cellClicked.connect(self.show_field)
             self.panel_layout.addWidget(panel, 1)
@@ -357,6 +357,8 @@ class LiveTab(QWidget):
         self.clear_error()
         self.field_cell = None
         self.feed.set_field(None)
+        for panel in self.panels.values():
+            panel.reset_hold()  # a new source: its first frame is judged afresh
         self._update_source_controls()
         source.start(self._deliver, self._source_error.emit)
         self.message.emit(f"source: {source.name}")
@@ -404,8 +406,8 @@ class LiveTab(QWidget):
         try:
             if self.frozen or self.inspector is None:
                 return
-            if result.inspection.heads and result.inspection.heads[0].spec not in self.inspector.spec.heads:
-                return  # made by a model that has just been replaced
+            if tuple(h.spec for h in result.inspection.heads) != tuple(self.inspector.spec.heads):
+                return  # made by a model that has just been replaced (same first head or not)
             if not self.source_is_live():
                 self.feed.set_frame(result.frame)
             self._show_inspection(result.frame, result.inspection.with_thresholds(self.thresholds))
@@ -438,7 +440,12 @@ class LiveTab(QWidget):
         self.feed.set_grid(shape, self.grid_box.isChecked())
         self.feed.set_overlay(cells, self.opacity.value() / 100.0)
         max_head = next((h for h in inspection.heads if h.spec.pooling == "max"), None)
-        self.feed.set_strongest(max_head.strongest if max_head is not None else None, bool(max_head and max_head.flag))
+        if max_head is None:
+            self.feed.set_strongest(None)
+            return
+        panel = self.panels.get(max_head.name)
+        failing = panel.verdict_text == "FAIL" if panel is not None else max_head.flag  # as the (held) badge says
+        self.feed.set_strongest(max_head.strongest, failing)
 
     def _on_overlay_changed(self, *_args: object) -> None:
         self.settings.setValue("overlay/head", self.overlay_box.currentData() or "")

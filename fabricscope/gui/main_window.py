@@ -27,9 +27,11 @@ class MainWindow(QMainWindow):
         self.add_tab(self.live, "Live")
         self._add_batch_tab()
 
+        # Permanent widgets: transient messages (showMessage) never hide which model is running.
+        self.model_label = steady_label("no model", min_chars=16)
         self.provider_label = steady_label(min_chars=20)
         self.perf_label = steady_label(min_chars=20)
-        for w in (self.provider_label, self.perf_label):
+        for w in (self.model_label, self.provider_label, self.perf_label):
             self.statusBar().addPermanentWidget(w)
         self.live.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.live.inspectorChanged.connect(self._on_inspector)
@@ -153,8 +155,13 @@ class MainWindow(QMainWindow):
     def update_status(self) -> None:
         inspector = self.live.inspector
         if inspector is None:
-            self.provider_label.setText("no model")
+            self.model_label.setText("no model")
+            self.model_label.setToolTip("")
+            self.provider_label.setText("")
         else:
+            if self.model_label.text() != f"model: {inspector.path.name}":
+                self.model_label.setText(f"model: {inspector.path.name}")
+                self.model_label.setToolTip(str(inspector.path))
             report = inspector.provider_report
             text = f"provider: {report.active}"
             if report.note:

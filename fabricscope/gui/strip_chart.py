@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import time
 
 import numpy as np
@@ -30,7 +31,8 @@ class StripChart(pg.PlotWidget):
         # replaying their tick text (2-3 ms a paint, and a strip chart repaints 5 times a second)
         for name in ("left", "bottom"):
             self.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.legend = self.addLegend(offset=(10, 5), colCount=4)
+        # The key sits above the plot (the plot's title row), never over the curves.
+        self.key_text = ""
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._lines: dict[str, pg.InfiniteLine] = {}
         self._t = np.zeros(CAPACITY)
@@ -43,17 +45,22 @@ class StripChart(pg.PlotWidget):
         """(name, title) per head; clears the history."""
         for item in (*self._curves.values(), *self._lines.values()):
             self.removeItem(item)
-        self.legend.clear()
         self._curves.clear()
         self._lines.clear()
         self._p = {name: np.zeros(CAPACITY) for name, _ in heads}
         self._n = self._start = 0
+        keys = []
         for k, (name, title) in enumerate(heads):
             colour = PALETTE[k % len(PALETTE)]
-            self._curves[name] = self.plot([], [], pen=pg.mkPen(colour, width=2), name=title)
+            self._curves[name] = self.plot([], [], pen=pg.mkPen(colour, width=2))
             line = pg.InfiniteLine(thresholds.get(name, 0.5), angle=0, pen=pg.mkPen(colour, style=DASH))
             self.addItem(line)
             self._lines[name] = line
+            hex_colour = "#{:02x}{:02x}{:02x}".format(*colour)
+            keys.append(f"<span style='color:{hex_colour}'>━━ {html.escape(title)}</span>")
+        keys.append("<span style='color:#9aa0a6'>- - - threshold</span>")
+        self.key_text = "&nbsp;&nbsp;&nbsp;&nbsp;".join(keys)
+        self.setTitle(self.key_text, size="9pt")
 
     def set_threshold(self, name: str, value: float) -> None:
         if name in self._lines:

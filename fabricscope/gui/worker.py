@@ -77,6 +77,9 @@ class InferenceWorker(QThread):
             item = self.slot.take(timeout=0.1)
             if item is None:
                 continue
+            # The model may have been swapped while take() waited; the GUI swaps it before it puts the
+            # frame to re-inspect, so the model read now is at least as new as the frame.
+            inspector = self.inspector or inspector
             try:
                 inspection = inspector.inspect(item.frame)
             except Exception as exc:  # a model failing on one frame must not end the thread
