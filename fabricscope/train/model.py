@@ -92,6 +92,18 @@ class FabricNet(nn.Module):
         f = self.backbone(x)
         return [self.heads[name](f) for name in self.head_names]
 
+    def fine_layer(self) -> tuple[nn.Module, int]:
+        """The stride-8 stage whose output the training-only fine hole head reads, and its channels."""
+        stride, layer = 1, None
+        for block in self.backbone:
+            conv = block[0]
+            stride *= conv.stride[0]
+            if stride == 8:
+                layer = block
+        if layer is None:
+            raise ValueError("backbone has no stride-8 stage")
+        return layer, int(layer[0].out_channels)
+
     def geometry(self) -> Geometry:
         """Stride and receptive field (pixels) of one map cell, from the layer list."""
         rf, jump = 1, 1
@@ -146,11 +158,18 @@ def stages_from_state(state: dict[str, torch.Tensor]) -> tuple[tuple[int, int], 
 
 
 def load_checkpoint(path: str | os.PathLike) -> FabricNet:
-    """A FabricNet from a ``.pt`` file written by the training command (plain state dict or with layout)."""
+    """The network of a ``.pt`` file written by the training command (plain state dict or with layout):
+    a FabricNet, or a PretrainedNet where the file says ``backbone: lite0``."""
     obj = torch.load(path, map_location="cpu", weights_only=True)
     state = obj["state_dict"] if "state_dict" in obj else obj
     heads = tuple(tuple(h) for h in obj["heads"]) if "heads" in obj else (("hole", "max"), ("wrinkle", "avg"))
     views = int(obj.get("views", 1))
+    if obj.get("backbone") == "lite0":
+        from fabricscope.train.pretrained import PretrainedNet  # imports this module
+
+        lite = PretrainedNet(heads=heads, views=views, pretrained=False)  # type: ignore[arg-type]
+        lite.load_state_dict(state)
+        return lite.eval()  # type: ignore[return-value]  # the same interface
     # the layout as saved; older files without it: read back from the weights' shapes
     stages = tuple(tuple(s) for s in obj["stages"]) if "stages" in obj else stages_from_state(state)
     net = FabricNet(heads=heads, stages=stages, views=views)  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ from torch.nn import functional as F
 
 from fabricscope.train.data import Arrays, augment
 from fabricscope.train.model import FabricNet, pool_map
+from fabricscope.train.pretrained import PretrainedNet
 from fabricscope.train.resume import Loop, RunState, load, save
 
 PRECISIONS = ("auto", "bf16", "fp32")
@@ -101,17 +102,10 @@ class FineHoleHead(nn.Module):
     hole mask (28 x 28 at 224 px). Its dense gradient reaches the early layers directly, which
     shortens the long start-up plateau of training from the pooled 7 x 7 losses alone."""
 
-    def __init__(self, net: FabricNet) -> None:
+    def __init__(self, net: FabricNet | PretrainedNet) -> None:
         super().__init__()
-        stride, layer = 1, None
-        for block in net.backbone:
-            conv = block[0]
-            stride *= conv.stride[0]
-            if stride == 8:
-                layer = block
-        if layer is None:
-            raise ValueError("backbone has no stride-8 stage")
-        self.conv = nn.Conv2d(layer[0].out_channels, 1, 1)
+        layer, channels = net.fine_layer()
+        self.conv = nn.Conv2d(channels, 1, 1)
         self.features: torch.Tensor | None = None
         self._hook = layer.register_forward_hook(self._keep)
 

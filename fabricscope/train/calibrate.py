@@ -1,0 +1,90 @@
+"""Calibration of a trained model's heads: a temperature per head, then a threshold per operating point.
+
+Both are chosen on the validation set (never the test set), with numpy only.
+
+Temperature scaling divides a head's map by T before pooling. Max and mean commute with a positive
+scale, so P(defect) becomes sigmoid(margin / T), where margin = logit P of the uncalibrated head, and
+the map the app draws stays exactly the map that was pooled. The export folds 1/T into the head's
+1x1 conv (weights and bias), so the graph is unchanged. T is fitted by the negative log-likelihood of
+the validation labels: a model that is over-confident on generated fabric (T > 1) learns to say less.
+
+The threshold of a head is then set for a stated operating point, e.g. "recall >= 0.95 at the lowest
+false-alarm rate": missing a hole costs an inspector more than a second look at a knot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+EPS = 1e-7
+# the shipped operating points: (head, least recall on the validation set)
+OPERATING_RECALL = {"hole": 0.95, "wrinkle": 0.90}
+
+
+def margins(probs: np.ndarray) -> np.ndarray:
+    """logit P(defect): the pooled defect-minus-fine score of a head."""
+    p = np.clip(np.asarray(probs, np.float64), EPS, 1 - EPS)
+    return np.log(p) - np.log1p(-p)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def nll(margin: np.ndarray, labels: np.ndarray, temperature: float) -> float:
+    p = np.clip(sigmoid(margin / temperature), EPS, 1 - EPS)
+    y = np.asarray(labels, bool)
+    return float(-(np.log(p[y]).sum() + np.log1p(-p[~y]).sum()) / max(len(y), 1))
+
+
+def fit_temperature(probs: np.ndarray, labels: np.ndarray) -> float:
+    """The T in [0.25, 8] that minimises the validation NLL of sigmoid(margin / T) (log grid, refined)."""
+    m = margins(probs)
+    grid = np.exp(np.linspace(np.log(0.25), np.log(8.0), 61))
+    best = min(grid, key=lambda t: nll(m, labels, float(t)))
+    fine = best * np.exp(np.linspace(-0.06, 0.06, 25))
+    return float(min(fine, key=lambda t: nll(m, labels, float(t))))
+
+
+@dataclass(frozen=True)
+class OperatingPoint:
+    """A head's threshold and what it gives on the set it was chosen on."""
+
+    threshold: float
+    rule: str
+    recall: float
+    false_alarms: float
+    chosen_on: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "threshold": round(self.threshold, 4),
+            "rule": self.rule,
+            "recall": round(self.recall, 4),
+            "false_alarms": round(self.false_alarms, 4),
+            "chosen_on": self.chosen_on,
+        }
+
+
+def threshold_for_recall(probs: np.ndarray, labels: np.ndarray, recall: float, chosen_on: str) -> OperatingPoint:
+    """The highest threshold whose recall on (probs, labels) is at least ``recall``: the lowest false-alarm
+    rate that keeps it. Placed halfway below the last positive it must keep, inside (0.01, 0.99)."""
+    p = np.asarray(probs, np.float64)
+    y = np.asarray(labels, bool)
+    pos, neg = np.sort(p[y])[::-1], p[~y]
+    if len(pos) == 0 or len(neg) == 0:
+        raise ValueError("an operating point needs positive and negative validation images")
+    keep = int(np.ceil(recall * len(pos)))  # positives that must score >= t
+    last = pos[keep - 1]
+    below = p[p < last]
+    t = (last + below.max()) / 2.0 if len(below) else last
+    t = float(np.clip(t, 0.01, 0.99))
+    return OperatingPoint(
+        threshold=t,
+        rule=f"recall >= {recall:.2f} at the lowest false-alarm rate",
+        recall=float((pos >= t).mean()),
+        false_alarms=float((neg >= t).mean()),
+        chosen_on=chosen_on,
+    )

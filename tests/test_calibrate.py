@@ -1,0 +1,47 @@
+"""Calibration of a trained model's heads (numpy only): temperature and operating-point thresholds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fabricscope.train.calibrate import fit_temperature, margins, nll, sigmoid, threshold_for_recall
+
+
+def test_an_overconfident_head_gets_a_temperature_above_one_and_a_better_likelihood():
+    rng = np.random.default_rng(0)
+    labels = rng.random(4000) < 0.4
+    true_margin = np.where(labels, 1.0, -1.0) + rng.normal(0, 1.5, labels.size)
+    # labels drawn from sigmoid(true_margin); the model reports 3x the margin: over-confident
+    labels = rng.random(labels.size) < sigmoid(true_margin)
+    probs = sigmoid(3.0 * true_margin)
+    t = fit_temperature(probs, labels)
+    assert 2.6 < t < 3.4
+    m = margins(probs)
+    assert nll(m, labels, t) < nll(m, labels, 1.0)
+
+
+def test_a_calibrated_head_keeps_temperature_near_one():
+    rng = np.random.default_rng(1)
+    m = rng.normal(0, 2.5, 5000)
+    labels = rng.random(m.size) < sigmoid(m)
+    assert fit_temperature(sigmoid(m), labels) == pytest.approx(1.0, abs=0.12)
+
+
+def test_threshold_for_recall_keeps_the_recall_at_the_lowest_false_alarm_rate():
+    probs = np.array([0.95, 0.9, 0.8, 0.3, 0.2, 0.85, 0.25, 0.1, 0.05, 0.01])
+    labels = np.array([1, 1, 1, 1, 1, 0, 0, 0, 0, 0], bool)
+    point = threshold_for_recall(probs, labels, 0.8, "toy")
+    # four of five positives must pass: 0.3 is the lowest kept, the threshold sits between 0.25 and 0.3
+    assert 0.25 < point.threshold <= 0.3
+    assert point.recall == pytest.approx(0.8)
+    assert point.false_alarms == pytest.approx(0.2)  # 0.85 alone
+    # any higher threshold loses the recall
+    assert (probs[labels] >= point.threshold + 0.03).mean() < 0.8
+    full = threshold_for_recall(probs, labels, 1.0, "toy")
+    assert full.recall == 1.0 and full.threshold <= 0.2
+
+
+def test_threshold_for_recall_needs_both_classes():
+    with pytest.raises(ValueError, match="positive and negative"):
+        threshold_for_recall(np.array([0.2, 0.4]), np.array([1, 1], bool), 0.9, "toy")
