@@ -20,15 +20,18 @@ ls -l "$WHEEL"
 
 step "install it into a clean venv: pip install '$(basename "$WHEEL")[cpu]'"
 "$PYTHON" -m venv "$WORK/venv"
-"$WORK/venv/bin/python" -m pip install -q "$WHEEL[cpu]"
+"$WORK/venv/bin/python" -m pip install -q "$WHEEL[cpu]" 2> >(grep -v "^WARNING: Location" >&2)
 BIN="$WORK/venv/bin"
 mkdir "$WORK/elsewhere" && cd "$WORK/elsewhere"   # nothing of the checkout on sys.path
 
 step "fabricscope info"
-"$BIN/fabricscope" info | tee "$WORK/info.txt" | head -4
+"$BIN/fabricscope" info > "$WORK/info.txt" || { cat "$WORK/info.txt"; echo "FAIL: fabricscope info" >&2; exit 1; }
+head -4 "$WORK/info.txt"
 SITE="$("$BIN/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
-grep -q "^model: $SITE/fabricscope/_models/fabric_inspector.onnx" "$WORK/info.txt" \
-  || { echo "FAIL: info does not name the packaged model" >&2; exit 1; }
+MODEL="$("$BIN/python" -c 'from fabricscope.inspector import DEFAULT_MODEL; print(DEFAULT_MODEL)')"
+echo "default model: $MODEL"
+[ "$MODEL" = "$SITE/fabricscope/_models/fabric_inspector.onnx" ] && [ -s "$MODEL" ] \
+  || { echo "FAIL: the default model is not the packaged one" >&2; exit 1; }
 
 step "fabricscope score <the packaged samples>"
 SAMPLES="$("$BIN/python" -c 'from fabricscope import assets; print(assets.samples_dir())')"
