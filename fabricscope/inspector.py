@@ -79,8 +79,11 @@ class HeadResult:
 
     @property
     def headline(self) -> str:
-        """The probability as the panels, captions and reports state it, e.g. "P(hole) = 0.41 (max of the map)"."""
-        return f"P({self.spec.labels[1]}) = {self.prob:.2f} ({self.prob_formula})"
+        """P as the panels state it, with how it comes from the drawn map.
+
+        E.g. "P(hole) = max of the map = 0.41", "P(wrinkled) = σ(mean cell margin) = 0.12".
+        """
+        return f"P({self.spec.labels[1]}) = {self.prob_formula} = {self.prob:.2f}"
 
     def pooled(self, pooling: str) -> tuple[float, float]:
         """The map's (fine, defect) scores pooled with ``pooling``: the two logits P's softmax takes."""

@@ -64,6 +64,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--settings", type=Path, help="settings INI (default: a fresh one in the temp folder)")
     p.add_argument("--provider", default="cpu", help="execution provider (default: cpu, for the same numbers)")
     p.add_argument("--timeout", type=float, default=180.0, help="give up after this many seconds")
+    p.add_argument("--select", metavar="NAME", help="select this file's row instead (e.g. empty.jpg, to check a view)")
     return p.parse_args(argv)
 
 
@@ -139,6 +140,11 @@ def main(argv: list[str] | None = None) -> int:
             fail(f"no generated image with a hole under {SMALL_HOLE:.0%} of the side")
             return
         entry = min(candidates)[-1]
+        if args.select:
+            if args.select not in res.names:
+                fail(f"no row named {args.select}")
+                return
+            entry = res.names.index(args.select)
         row = tab.model.row_of(entry)
         proxy_index = tab.proxy.mapFromSource(tab.model.index(row, 0))
         shown = {"ready": False}
@@ -146,6 +152,10 @@ def main(argv: list[str] | None = None) -> int:
         tab.table.scrollTo(proxy_index, QAbstractItemView.ScrollHint.PositionAtCenter)
         tab.table.selectRow(proxy_index.row())
 
+        if res.entries[entry].inspection is None:  # an error row: no decode, no selection_ready
+            print(f"selected: {res.names[entry]} (an error row: {res.entries[entry].error})", flush=True)
+            QTimer.singleShot(1500, grab)
+            return
         g = labels[res.names[entry]]
         inspection = res.judged(entry)
         assert inspection is not None

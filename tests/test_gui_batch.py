@@ -335,8 +335,14 @@ def test_histogram_count_axis_grows_in_steps_not_with_every_row(qtbot) -> None:
     from fabricscope.gui.batch_summary import HeadHistogram, axis_top
 
     assert [axis_top(n) for n in (0, 5, 6, 11, 21, 51, 101, 2001)] == [5, 5, 10, 20, 50, 100, 200, 5000]
-    spec = HeadSpec(name="hole", pooling="max", labels=("intact", "hole"), map_output="hole_map",
-                    prob_output="hole_prob", threshold=0.5)
+    spec = HeadSpec(
+        name="hole",
+        pooling="max",
+        labels=("intact", "hole"),
+        map_output="hole_map",
+        prob_output="hole_prob",
+        threshold=0.5,
+    )
     h = HeadHistogram(spec)
     qtbot.addWidget(h)
     ranges = set()
@@ -351,3 +357,72 @@ def test_histogram_count_axis_grows_in_steps_not_with_every_row(qtbot) -> None:
     assert max(ranges) >= tallest
     heights = h.bars.opts["height"]
     assert np.array_equal(heights, np.histogram(probs, bins=20, range=(0, 1))[0].astype(float))
+
+
+def test_an_error_row_clears_the_detail_and_says_why_in_full(qtbot, tab: BatchTab, folder: Path) -> None:
+    """Issue #27: an error row must not keep the previous image's badges, probabilities and maps."""
+    score(qtbot, tab, [folder], recursive=True)
+    res, detail = tab.model.results, tab.detail
+    holed = res.names.index("a03.png")
+    with qtbot.waitSignal(tab.selection_ready, timeout=10_000):
+        tab.table.selectRow(tab.proxy.mapFromSource(tab.model.index(holed, 0)).row())
+    assert detail.panels[0].verdict_text == "FAIL" and detail.feed.overlay.isVisible()
+    bad = res.names.index("notes.jpg")
+    tab.table.selectRow(tab.proxy.mapFromSource(tab.model.index(bad, 0)).row())
+    error = res.entries[bad].error
+    assert len(error) > 20
+    assert detail.inspection is None
+    assert detail.stack.currentWidget() is detail.message and detail.message.wordWrap()
+    assert error in detail.message.text().replace("&#x27;", "'")  # all of it, not cut
+    for panel in detail.panels:
+        assert panel.head is None and panel.verdict_text == "" and panel.verdict.text() == "–"
+        assert not panel.image.isVisible() and panel.pooled.text().endswith("= –")
+    assert not detail.feed.overlay.isVisible() and not detail.feed.strongest.isVisible()
+    assert "notes.jpg" in tab.detail_title.text()
+    # back to a good row: the image and the maps come back
+    with qtbot.waitSignal(tab.selection_ready, timeout=10_000):
+        tab.table.selectRow(tab.proxy.mapFromSource(tab.model.index(holed, 0)).row())
+    assert detail.stack.currentWidget() is detail.feed and detail.panels[0].image.isVisible()
+
+
+def test_table_headers_fit_names_elide_in_the_middle_and_fails_at_only_on_fails(
+    qtbot, tab: BatchTab, folder: Path
+) -> None:
+    score(qtbot, tab, [folder], recursive=True)
+    header = tab.table.horizontalHeader()
+    tab.table.selectRow(0)
+    assert not header.highlightSections()  # selected rows do not embolden (and so clip) the titles
+    metrics = header.fontMetrics()
+    for c, col in enumerate(tab.model.columns):
+        if col.title and col.kind != "error":
+            assert header.sectionSize(c) >= metrics.horizontalAdvance(col.title) + 16, col.title
+    assert tab.table.textElideMode() == Qt.TextElideMode.ElideMiddle
+    res = tab.model.results
+    file_col, fails_col = tab.model.column_of("file"), tab.model.column_of("strongest")
+    row = res.names.index("sub/b01.png")
+    assert tab.model.index(row, file_col).data(Qt.ItemDataRole.ToolTipRole) == str(folder / "sub" / "b01.png")
+    assert tab.model.headerData(fails_col, Qt.Orientation.Horizontal) == "Fails at"
+    assert tab.model.index(res.names.index("a03.png"), fails_col).data() == "hole (3, 4)"
+    assert tab.model.index(res.names.index("a00.png"), fails_col).data() is None  # passes: nothing to explain
+    assert tab.model.index(res.names.index("empty.png"), fails_col).data() is None
+    tab.set_thresholds({"wrinkle": 0.0})  # every inspected row now fails on its whole wrinkle map too
+    assert tab.model.index(res.names.index("a03.png"), fails_col).data() == "hole (3, 4), wrinkle (map)"
+    assert tab.model.index(res.names.index("a00.png"), fails_col).data() == "wrinkle (map)"
+
+
+def test_deciding_head_shows_a_failing_hole_before_a_failing_wrinkle() -> None:
+    from toy_model import HEADS
+
+    from fabricscope.gui.batch_detail import deciding_head
+    from fabricscope.inspector import HeadResult
+
+    hole_spec, wrinkle_spec = HEADS
+    cmap = np.zeros((2, 7, 7), np.float32)
+
+    def heads(p_hole: float, p_wrinkle: float) -> tuple[HeadResult, ...]:
+        return (HeadResult(hole_spec, cmap, p_hole, 0.5), HeadResult(wrinkle_spec, cmap, p_wrinkle, 0.5))
+
+    assert deciding_head(heads(0.7, 0.99)).name == "hole"  # both fail: the hole, which the wrinkle map would hide
+    assert deciding_head(heads(0.2, 0.99)).name == "wrinkle"  # only the wrinkle head fails
+    assert deciding_head(heads(0.2, 0.3)).name == "wrinkle"  # both pass: the higher P
+    assert deciding_head(()) is None

@@ -52,6 +52,7 @@ class BatchDetail(QWidget):
         self.title = steady_label("Select a row to see its heatmaps.", min_chars=30, lines=2)
         self.overlay_box = QComboBox()
         self.overlay_box.setToolTip("Which head's heatmap is laid over the image. " + DECIDING_TIP)
+        self.overlay_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.feed = FeedView()
         self.feed.setMinimumSize(360, 300)
         self.message = QLabel()

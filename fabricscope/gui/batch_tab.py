@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelection, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFont, QFontMetrics, QShowEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFontMetrics, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -220,14 +220,13 @@ class BatchTab(QWidget):
         header.setSectionResizeMode(self.model.column_of("thumb"), QHeaderView.ResizeMode.Fixed)
         self.table.setColumnWidth(self.model.column_of("thumb"), THUMB_SIDE + 8)
         self.table.setColumnWidth(self.model.column_of("file"), 150)
-        bold = QFont(header.font())
-        bold.setBold(True)  # wide enough even for a bold title (a style may embolden the sorted section)
-        metrics = QFontMetrics(bold)
+        metrics = QFontMetrics(header.font())  # sections are never bold (setHighlightSections(False))
+        sample = QFontMetrics(self.table.font()).horizontalAdvance("hole (6, 6), wrinkle (map)") + 12
         for c, col in enumerate(self.model.columns):
-            wanted = {"prob": 56, "verdict": 64, "strongest": 110}.get(col.kind)
+            wanted = {"prob": 52, "verdict": 60, "strongest": sample}.get(col.kind)
             if wanted is not None:
                 # the title, the sort arrow and the section's margins
-                self.table.setColumnWidth(c, max(wanted, metrics.horizontalAdvance(col.title) + 30))
+                self.table.setColumnWidth(c, max(wanted, metrics.horizontalAdvance(col.title) + 26))
         self._clear_detail("Select a row to see its heatmaps.")
 
     def _fill_filters(self) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QDoubleSpinBox, QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -31,6 +31,7 @@ from fabricscope.inspector import HeadResult
 
 #: The live badge's hysteresis: once FAIL, it stays FAIL until P drops below threshold - LIVE_HOLD.
 LIVE_HOLD = 0.02
+PANEL_WIDTH = 340  # what each panel asks for; all ask the same
 TITLE_LINES = 2  # every panel's title takes two lines, wrapped or not, so the maps line up
 
 
@@ -64,9 +65,8 @@ class HeadPanel(QFrame):
         self.hover_cell: tuple[int, int] | None = None
         self.setObjectName("headPanel")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        # Equal shares of the row for every panel, whatever their titles' and labs' natural widths:
-        # the maps of side-by-side panels come out the same size.
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # Every panel asks for the same width (sizeHint), whatever its title's and lab's natural widths:
+        # side by side with equal stretch they get equal shares, so their maps come out the same size.
         self.setMinimumWidth(240)
         layout = QVBoxLayout(self)
         self.title = QLabel(spec.display_title)
@@ -87,7 +87,7 @@ class HeadPanel(QFrame):
         head_row.addWidget(self.title, 1)
         head_row.addWidget(self.verdict)
         layout.addLayout(head_row)
-        self.pooled = steady_label("–", min_chars=24)
+        self.pooled = steady_label("–", min_chars=24, lines=2)
         self.pooled.setObjectName("pooled")
         self.pooled.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.pooled.setToolTip(self._pooled_tip())
@@ -157,6 +157,12 @@ class HeadPanel(QFrame):
         self.grid.setData(np.array(xs, float), np.array(ys, float))
         self.view.setRange(xRange=(0, w), yRange=(0, h), padding=0.02)
 
+    def sizeHint(self) -> QSize:
+        return QSize(PANEL_WIDTH, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(240, super().minimumSizeHint().height())
+
     def _pooled_tip(self) -> str:
         word = self.spec.labels[1]
         if self.spec.pooling == "max":
@@ -197,6 +203,8 @@ class HeadPanel(QFrame):
             self.hover_cell = None
         self._cells = cells
         self.image.setImage(cells, autoLevels=False, levels=(0.0, 1.0))
+        if not self.image.isVisible():
+            self.image.setVisible(True)
         r, c = head.strongest
         self.marker.setRect(c, r, 1, 1)
         self.marker.setVisible(self.spec.pooling == "max")
@@ -225,6 +233,7 @@ class HeadPanel(QFrame):
         self.reset_hold()
         self._cells = np.zeros_like(self._cells)
         self.image.setImage(self._cells, autoLevels=False, levels=(0.0, 1.0))
+        self.image.setVisible(False)  # an empty grid, not a map of zeros
         self.marker.setVisible(False)
         self.pooled.setText(f"P({self.spec.labels[1]}) = –")
         self.hover.setText(HOVER_HINT)

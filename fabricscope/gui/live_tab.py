@@ -149,6 +149,7 @@ class LiveTab(QWidget):
         self.no_model = QLabel("No model loaded: File > Open Model…")
         self.panel_layout.addWidget(self.no_model)
         top = QSplitter(Qt.Orientation.Horizontal)
+        self.top_splitter = top
         top.addWidget(left)
         top.addWidget(self.panel_area)
         top.setStretchFactor(0, 5)
@@ -249,9 +250,23 @@ class LiveTab(QWidget):
         self.overlay_box.setCurrentIndex(index if index >= 0 else 1)
         self.overlay_box.blockSignals(False)
         self.chart.set_heads([(s.name, s.display_title) for s in self.inspector.spec.heads], self.thresholds)
+        self._share_width()
         self.field_cell = None
         self.feed.set_field(None)
         self.current = None
+
+    def _share_width(self) -> None:
+        """Give the new panels the width they ask for (the splitter was laid out before they existed)."""
+        sizes = self.top_splitter.sizes()
+        total = sum(sizes)
+        if total <= 0:
+            return
+        feed_min = self.feed.minimumWidth()
+        # the panels' own hints: new children are not shown yet, so panel_area's hint still leaves them out
+        asked = sum(p.sizeHint().width() for p in self.panels.values())
+        asked += self.panel_layout.spacing() * max(len(self.panels) - 1, 0)
+        want = min(asked, max(total - feed_min, 0))
+        self.top_splitter.setSizes([total - want, want])
 
     def set_threshold(self, head: str, value: float) -> None:
         self.thresholds[head] = value

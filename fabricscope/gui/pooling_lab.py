@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QSizePolicy, QW
 from fabricscope.gui.steady import steady_label
 from fabricscope.inspector import HeadResult
 
-POOLINGS = (("max", "max pooling"), ("avg", "average pooling"))
+POOLINGS = (("max", "max"), ("avg", "average"))
 WORDS = {"max": "max", "avg": "mean"}
 
 
@@ -30,7 +30,7 @@ def _num(x: float) -> str:
 def formula(pooling: str, fine: float, defect: float) -> str:
     """E.g. 'σ(max defect − max fine) = σ(2.31 − (−0.12))'."""
     w = WORDS[pooling]
-    return f"σ({w} defect − {w} fine) = σ({_num(defect)} − {_num(fine)})"
+    return f"σ({w} defect − {w} fine) = σ({defect:.2f} − {_num(fine)})".replace("-", "−")
 
 
 class PoolingLab(QWidget):
@@ -45,7 +45,7 @@ class PoolingLab(QWidget):
         self.formulas: dict[str, QLabel] = {}
         for k, (key, words) in enumerate(POOLINGS):
             row = 2 * k
-            label = QLabel(f"{words}{'  (this head)' if key == own_pooling else ''}")
+            label = QLabel(f"{words}{' (this head)' if key == own_pooling else ''}")
             if key == own_pooling:
                 label.setStyleSheet("font-weight: bold")
             bar = QProgressBar()
