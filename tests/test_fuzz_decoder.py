@@ -328,7 +328,7 @@ def test_fabricscope_score_gives_one_row_per_fuzzed_file(toy_model: Path, tmp_pa
         (folder / f"huge_{fmt}.png").write_bytes(make(side, side))
     out = tmp_path / "fuzz.csv"
     args = ["score", str(folder), "--model", str(toy_model), "--out", str(out), "-q", "--max-megapixels", "1"]
-    assert cli.main(args) == 0
+    assert cli.main(args) == 3  # fuzzed files that cannot be read: exit 3
     rows = report.read_rows(out)
     assert sorted(Path(r["path"]).name for r in rows) == sorted(p.name for p in folder.iterdir())
     for r in rows:
