@@ -63,3 +63,8 @@ check-wheel:
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build dist
+
+# Rewrite the tables of figures in README.md and models/README.md from models/*.json (stdlib only).
+.PHONY: docs
+docs:
+	$(PYTHON) scripts/make_docs.py
