@@ -16,7 +16,7 @@ TEST_STAMP := $(VENV)/.stamp-test-$(subst $(comma),-,$(EXTRAS))
 # `make bundle`: PyInstaller runs in its own venv, so the app's venv never gets it.
 BUNDLE_VENV ?= build/bundle-venv
 
-.PHONY: setup setup-app run test lint bench model bundle check-wheel clean
+.PHONY: setup setup-app run test lint bench model bundle check-bundle check-wheel clean
 
 $(PY):
 	@command -v apt-get >/dev/null && [ "$$(id -u)" = "0" ] && bash scripts/install-system-deps.sh || true
@@ -56,6 +56,10 @@ model: setup
 # A self-contained desktop app in dist/fabricscope/ (PyInstaller one-folder; see packaging/).
 bundle:
 	PYTHON=$(PYTHON) BUNDLE_VENV=$(BUNDLE_VENV) bash scripts/build-bundle.sh
+
+# Smoke-test dist/fabricscope/: info, score, the GUI under Xvfb (a screenshot), the no-display message.
+check-bundle:
+	bash scripts/check-bundle.sh
 
 # Build the wheel, install it into a clean venv and run it there (info, score, the GUI offscreen).
 check-wheel:
