@@ -135,6 +135,7 @@ class HeadPanel(QFrame):
         self.threshold.setSingleStep(0.05)
         self.threshold.setDecimals(2)
         self.threshold.setValue(threshold)
+        self.threshold.setToolTip(hold_note(hold))
         self.threshold.valueChanged.connect(lambda v: self.thresholdChanged.emit(self.spec.name, float(v)))
         trow.addWidget(self.threshold)
         trow.addStretch(1)

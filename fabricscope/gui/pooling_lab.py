@@ -22,15 +22,10 @@ POOLINGS = (("max", "max"), ("avg", "average"))
 WORDS = {"max": "max", "avg": "mean"}
 
 
-def _num(x: float) -> str:
-    """A score for a formula: negative numbers in brackets, so 'a − (−b)' reads right."""
-    return f"{x:.2f}" if x >= 0 else f"(−{-x:.2f})"
-
-
 def formula(pooling: str, fine: float, defect: float) -> str:
-    """E.g. 'σ(max defect − max fine) = σ(2.31 − (−0.12))'."""
+    """E.g. 'σ(max defect 2.31 − max fine −0.12)': P from the two pooled scores."""
     w = WORDS[pooling]
-    return f"σ({w} defect − {w} fine) = σ({defect:.2f} − {_num(fine)})".replace("-", "−")
+    return f"σ({w} defect {defect:.2f} − {w} fine {fine:.2f})".replace("-", "−")
 
 
 class PoolingLab(QWidget):
