@@ -275,7 +275,7 @@ def block_model_figures(models: Path) -> str:
                 "holes flagged",
                 "false alarms",
                 "small holes flagged",
-                "strongest cell on the hole",
+                "strongest cell on or next to the hole",
             ],
             hole_rows,
         )
