@@ -45,3 +45,19 @@ def test_threshold_for_recall_keeps_the_recall_at_the_lowest_false_alarm_rate():
 def test_threshold_for_recall_needs_both_classes():
     with pytest.raises(ValueError, match="positive and negative"):
         threshold_for_recall(np.array([0.2, 0.4]), np.array([1, 1], bool), 0.9, "toy")
+
+
+def test_a_temperature_folded_into_the_heads_divides_the_pooled_margin():
+    torch = pytest.importorskip("torch")
+    from fabricscope.train.model import ExportWrapper, FabricNet, apply_temperatures
+
+    torch.manual_seed(0)
+    net = FabricNet(stages=((8, 0), (8, 0), (16, 0), (16, 0), (16, 0))).eval()
+    x = torch.from_numpy(np.random.default_rng(2).integers(0, 256, (3, 224, 224, 3), dtype=np.uint8))
+    with torch.no_grad():
+        before = [t.numpy().astype(np.float64) for t in ExportWrapper(net)(x)]
+        apply_temperatures(net, {"hole": 2.0, "wrinkle": 0.5})
+        after = [t.numpy().astype(np.float64) for t in ExportWrapper(net)(x)]
+    for prob, t in ((1, 2.0), (3, 0.5)):  # hole_prob, wrinkle_prob: max and avg pooling alike
+        np.testing.assert_allclose(margins(after[prob][:, 1]), margins(before[prob][:, 1]) / t, atol=1e-4)
+    np.testing.assert_allclose(after[0], before[0] / 2.0, rtol=1e-5, atol=1e-6)  # the drawn map, divided too

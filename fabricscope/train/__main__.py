@@ -19,6 +19,7 @@ the figures in the model card and in ``evaluation.json``.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import platform
 import shlex
@@ -39,7 +40,15 @@ from fabricscope.train.calibrate import OPERATING_RECALL, fit_temperature, margi
 from fabricscope.train.data_cache import build_cached
 from fabricscope.train.export import export_onnx, update_card
 from fabricscope.train.metrics import auroc, run_batched
-from fabricscope.train.model import DEFAULT_STAGES, VIEWS, FabricNet, format_stages, load_checkpoint, parse_stages
+from fabricscope.train.model import (
+    DEFAULT_STAGES,
+    VIEWS,
+    FabricNet,
+    apply_temperatures,
+    format_stages,
+    load_checkpoint,
+    parse_stages,
+)
 from fabricscope.train.pretrained import BACKBONES, PretrainedNet
 from fabricscope.train.resume import RunState, check
 from fabricscope.train.trainer import (
@@ -195,12 +204,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def scale_head(net: FabricNet | PretrainedNet, name: str, factor: float) -> None:
-    """Multiply a head's map by ``factor`` (its 1x1 conv's weights and bias): a temperature of 1 / factor."""
-    conv = net.heads[name]
-    with torch.no_grad():
-        conv.weight.mul_(factor)
-        conv.bias.mul_(factor)
+def calibrated(net: FabricNet | PretrainedNet, temperatures: dict[str, float]) -> FabricNet | PretrainedNet:
+    """A copy of ``net`` whose head maps are divided by their temperatures (see train.calibrate)."""
+    out = copy.deepcopy(net)
+    apply_temperatures(out, temperatures)
+    return out
 
 
 def stages_arg(text: str) -> tuple[tuple[int, int], ...]:
@@ -401,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {e}", file=sys.stderr)
             return 2
     if args.from_checkpoint:
-        net = load_checkpoint(args.from_checkpoint)
+        net = load_checkpoint(args.from_checkpoint, calibrated=False)  # calibrated again below, for --views
         card = checkpoint_card(args, raw)
         print(f"rendering {args.n_val} validation images ...", flush=True)
         val_set = D.build(args.n_val, D.VAL_SEED0, workers=args.workers)
@@ -439,16 +447,16 @@ def main(argv: list[str] | None = None) -> int:
     val = run_batched(predict, val_set.images)
     labels = {"hole": val_set.has_hole, "wrinkle": val_set.wrinkled}
     chosen_on = f"{len(val_set)} validation images ({args.renderer if tl is not None else 'training'} renderer)"
-    thresholds, calibration = {}, {}
+    thresholds, calibration, temperatures = {}, {}, {}
     for name in net.head_names:
         probs = val[name][1][:, 1]
         temperature = fit_temperature(probs, labels[name])
-        scale_head(net, name, 1.0 / temperature)
-        calibrated = sigmoid(margins(probs) / temperature)
-        point = threshold_for_recall(calibrated, labels[name], OPERATING_RECALL[name], chosen_on)
+        temperatures[name] = temperature
+        cal_probs = sigmoid(margins(probs) / temperature)
+        point = threshold_for_recall(cal_probs, labels[name], OPERATING_RECALL[name], chosen_on)
         thresholds[name] = round(point.threshold, 4)
         calibration[name] = {"temperature": round(temperature, 4), "operating_point": point.to_json()}
-        val[name] = (val[name][0], np.stack([1 - calibrated, calibrated], axis=1))
+        val[name] = (val[name][0], np.stack([1 - cal_probs, cal_probs], axis=1))
     val_fig = {
         "hole_auroc": auroc(val["hole"][1][:, 1], val_set.has_hole),
         "wrinkle_auroc": auroc(val["wrinkle"][1][:, 1], val_set.wrinkled),
@@ -459,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
     card["calibration"] = calibration
     args.out.mkdir(parents=True, exist_ok=True)
     name = MODEL_NAME if not args.swap_pooling else "fabric_inspector_swapped.onnx"
-    path = export_onnx(net, args.out / name, thresholds, card)
+    path = export_onnx(calibrated(net, temperatures), args.out / name, thresholds, card)
     heads = tuple(zip(net.head_names, net.poolings, strict=True))
     checkpoint = {
         "state_dict": net.state_dict(),
@@ -467,6 +475,7 @@ def main(argv: list[str] | None = None) -> int:
         "heads": heads,
         "views": net.views,
         "backbone": "lite0" if isinstance(net, PretrainedNet) else "vgg",
+        "temperatures": temperatures,  # the trained weights are kept as trained; load_checkpoint applies these
     }
     torch.save(checkpoint, args.out / (Path(name).stem + ".pt"))  # for fine-tuning and the tests
     print(f"exported {path} ({path.stat().st_size / 1e6:.2f} MB)", flush=True)

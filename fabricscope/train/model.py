@@ -157,9 +157,27 @@ def stages_from_state(state: dict[str, torch.Tensor]) -> tuple[tuple[int, int], 
     return tuple((c, e) for c, e in stages)
 
 
-def load_checkpoint(path: str | os.PathLike) -> FabricNet:
+def apply_temperatures(net: nn.Module, temperatures: dict[str, float]) -> None:
+    """Divide each named head's map by its temperature, in place: its 1x1 conv's weights and bias. Max and
+    mean commute with a positive scale, so P(defect) becomes sigmoid(pooled margin / T) (train.calibrate)."""
+    with torch.no_grad():
+        for name, t in temperatures.items():
+            net.heads[name].weight.div_(float(t))
+            net.heads[name].bias.div_(float(t))
+
+
+def load_checkpoint(path: str | os.PathLike, calibrated: bool = True) -> FabricNet:
     """The network of a ``.pt`` file written by the training command (plain state dict or with layout):
-    a FabricNet, or a PretrainedNet where the file says ``backbone: lite0``."""
+    a FabricNet, or a PretrainedNet where the file says ``backbone: lite0``. ``calibrated``: with the
+    head temperatures the file records applied, as in the exported graph (False: the weights as trained)."""
+    net = _load(path)
+    obj = torch.load(path, map_location="cpu", weights_only=True)
+    if calibrated and isinstance(obj, dict) and obj.get("temperatures"):
+        apply_temperatures(net, obj["temperatures"])
+    return net
+
+
+def _load(path: str | os.PathLike) -> FabricNet:
     obj = torch.load(path, map_location="cpu", weights_only=True)
     state = obj["state_dict"] if "state_dict" in obj else obj
     heads = tuple(tuple(h) for h in obj["heads"]) if "heads" in obj else (("hole", "max"), ("wrinkle", "avg"))
