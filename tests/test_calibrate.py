@@ -61,3 +61,13 @@ def test_a_temperature_folded_into_the_heads_divides_the_pooled_margin():
     for prob, t in ((1, 2.0), (3, 0.5)):  # hole_prob, wrinkle_prob: max and avg pooling alike
         np.testing.assert_allclose(margins(after[prob][:, 1]), margins(before[prob][:, 1]) / t, atol=1e-4)
     np.testing.assert_allclose(after[0], before[0] / 2.0, rtol=1e-5, atol=1e-6)  # the drawn map, divided too
+
+
+def test_calibration_error_is_zero_when_p_says_how_often_and_large_when_it_does_not():
+    from fabricscope.train.compare import calibration_error
+
+    rng = np.random.default_rng(3)
+    p = rng.random(20000)
+    honest = rng.random(p.size) < p
+    assert calibration_error(p, honest) < 0.02
+    assert calibration_error(np.full(1000, 0.95), np.zeros(1000, bool)) == pytest.approx(0.95)

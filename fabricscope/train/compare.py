@@ -73,6 +73,18 @@ def _share(hits: np.ndarray) -> float:
     return float(hits.mean()) if len(hits) else float("nan")
 
 
+def calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error: over ten equal-width bins of P, the image-weighted gap between the
+    mean P and the share of defects. 0: a P of 0.7 is right 70% of the time."""
+    which = np.minimum((np.asarray(probs) * bins).astype(int), bins - 1)
+    total = 0.0
+    for b in range(bins):
+        sel = which == b
+        if sel.any():
+            total += sel.sum() * abs(float(probs[sel].mean()) - float(np.asarray(labels, float)[sel].mean()))
+    return total / max(len(probs), 1)
+
+
 # name -> figure of (scores, labels), both already restricted to one resample
 FIGURES: dict[str, Callable[[Scores, Labels], float]] = {
     "hole_auroc": lambda s, y: auroc(s.hole, y.hole),
@@ -80,6 +92,7 @@ FIGURES: dict[str, Callable[[Scores, Labels], float]] = {
     "hole_accuracy": lambda s, y: float((s.hole_said == y.hole).mean()),
     "hole_recall": lambda s, y: _share(s.hole_said[y.hole]),
     "hole_false_alarms": lambda s, y: _share(s.hole_said[~y.hole]),
+    "hole_calibration_error": lambda s, y: calibration_error(s.hole, y.hole),
     "localisation_within_1_cell": lambda s, y: _share(s.cell_distance[y.single] <= 1),
     "localisation_exact_cell": lambda s, y: _share(s.cell_distance[y.single] == 0),
     "wrinkle_auroc": lambda s, y: auroc(s.wrinkle, y.wrinkled),
@@ -87,6 +100,7 @@ FIGURES: dict[str, Callable[[Scores, Labels], float]] = {
     "wrinkle_accuracy": lambda s, y: float((s.wrinkle_said == y.wrinkled).mean()),
     "wrinkle_recall": lambda s, y: _share(s.wrinkle_said[y.wrinkled]),
     "wrinkle_false_alarms": lambda s, y: _share(s.wrinkle_said[~y.wrinkled]),
+    "wrinkle_calibration_error": lambda s, y: calibration_error(s.wrinkle, y.wrinkled),
 }
 
 
