@@ -1,10 +1,14 @@
 """Draw the app icon, resources/fabricscope.png (256x256): ``python scripts/make_icon.py``.
 
+``python scripts/make_icon.py --platform-icons`` instead converts that PNG into build/fabricscope.ico
+(Windows) and build/fabricscope.icns (macOS), which packaging/fabricscope.spec uses when present.
+
 A dark rounded tile with a woven swatch, a 7x7 grid over it, one hot cell at a hole: the app in one picture.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -57,7 +61,21 @@ def draw(size: int = SIZE) -> Image.Image:
     return img.resize((size, size), Image.Resampling.LANCZOS)
 
 
+def platform_icons(build: Path = OUT.parent.parent / "build") -> list[Path]:
+    """The committed PNG as a Windows .ico and a macOS .icns under ``build``."""
+    build.mkdir(parents=True, exist_ok=True)
+    ico, icns = build / "fabricscope.ico", build / "fabricscope.icns"
+    with Image.open(OUT) as png:
+        png.save(ico, sizes=[(256, 256), (64, 64), (48, 48), (32, 32), (16, 16)])
+        png.save(icns)
+    return [ico, icns]
+
+
 if __name__ == "__main__":
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    draw().save(OUT, optimize=True)
-    print(f"wrote {OUT}")
+    if "--platform-icons" in sys.argv[1:]:
+        for path in platform_icons():
+            print(f"wrote {path}")
+    else:
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        draw().save(OUT, optimize=True)
+        print(f"wrote {OUT}")
