@@ -23,7 +23,8 @@ import pytest
 from PIL import Image
 from toy_model import fabric_like
 
-from fabricscope import cli, report
+from fabricscope import cli
+from fabricscope.engine import report
 
 KILLS = int(os.environ.get("FABRICSCOPE_KILLS", "4"))  # kills per format; more for a long run
 N_IMAGES = max(48, 12 * KILLS)  # enough rows that every kill lands before the run ends
@@ -86,7 +87,8 @@ def test_kill_9_then_resume_equals_an_uninterrupted_run(
     toy_model: Path, folder: Path, tmp_path: Path, suffix: str, seed: int
 ) -> None:
     full = tmp_path / f"full{suffix}"
-    assert cli.main(["score", str(folder), "--model", str(toy_model), "--out", str(full), "-q"]) == 3  # the folder holds broken files: not all inspected
+    # the folder holds broken files: not all inspected, exit 3
+    assert cli.main(["score", str(folder), "--model", str(toy_model), "--out", str(full), "-q"]) == 3
     expected = report.read_rows(full)
     assert len(expected) == N_IMAGES + 2 and sum(r["status"] == "error" for r in expected) == 2
 
