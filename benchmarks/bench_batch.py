@@ -34,8 +34,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from fabricscope import batch
-from fabricscope.inspector import DEFAULT_MODEL, Inspector
+from fabricscope.engine import batch
+from fabricscope.engine.inspector import DEFAULT_MODEL, Inspector
 
 CACHE = Path(tempfile.gettempdir()) / "fabricscope-bench"
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,8 +133,8 @@ def rates(fns: dict[str, Callable[[], int]], repeats: int = 3) -> dict[str, floa
 _MEMORY_PROBE = """
 import json, resource, sys, tracemalloc
 from pathlib import Path
-from fabricscope import batch
-from fabricscope.inspector import Inspector
+from fabricscope.engine import batch
+from fabricscope.engine.inspector import Inspector
 ins = Inspector(sys.argv[1], provider="cpu")
 files = sorted(Path(sys.argv[2]).glob("*.jpg"))[: int(sys.argv[3])]
 list(batch.iter_scores(ins, files[:16]))  # warm up allocators before measuring

@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from fabricscope.engine.inspector import Inspector
 from fabricscope.gui import background
 from fabricscope.gui.background import lower_this_thread
-from fabricscope.inspector import Inspector
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt

@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.bench_batch import CACHE, make_folder, pick_model
-from fabricscope import batch, ray_engine
-from fabricscope.inspector import DEFAULT_MODEL, Inspector
+from fabricscope.engine import batch, ray_engine
+from fabricscope.engine.inspector import DEFAULT_MODEL, Inspector
 
 
 def per_image_costs(inspector: Inspector, files: Sequence[Path], batch_size: int) -> tuple[float, float]:

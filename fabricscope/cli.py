@@ -28,10 +28,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import batch, providers, ray_engine
-from .imaging import MAX_PIXELS
-from .inspector import DEFAULT_MODEL, Inspector, ModelError
-from .report import ReportError, check_writable, existing_report
+from .engine import batch, providers, ray_engine
+from .engine.imaging import MAX_PIXELS
+from .engine.inspector import DEFAULT_MODEL, Inspector, ModelError
+from .engine.report import ReportError, check_writable, existing_report
 from .synth.renderers import RENDERERS
 
 EXIT_OK, EXIT_FLAGGED, EXIT_USAGE, EXIT_NOT_INSPECTED = 0, 1, 2, 3

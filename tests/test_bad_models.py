@@ -22,7 +22,7 @@ from PIL import Image
 from toy_model import HEADS, build_toy_model, fabric_like, toy_metadata
 
 from fabricscope import cli
-from fabricscope.inspector import Inspector, ModelError
+from fabricscope.engine.inspector import Inspector, ModelError
 
 
 def _edit(src: Path, dst: Path, change: Callable[[onnx.ModelProto], None]) -> Path:
@@ -302,7 +302,7 @@ def _with_subgraph_and_sparse(model: onnx.ModelProto) -> None:
 
 
 def test_locations_are_found_in_subgraphs_and_sparse_tensors(toy_model: Path, tmp_path: Path) -> None:
-    from fabricscope.onnx_external import external_locations, outside_locations
+    from fabricscope.engine.onnx_external import external_locations, outside_locations
 
     path = _edit(toy_model, tmp_path / "m.onnx", _with_subgraph_and_sparse)
     # The If node holds the branch twice (then and else).
@@ -313,7 +313,7 @@ def test_locations_are_found_in_subgraphs_and_sparse_tensors(toy_model: Path, tm
 
 def test_an_unknown_group_field_does_not_hide_the_graph(toy_model: Path, tmp_path: Path) -> None:
     """Protobuf parsers skip unknown groups; a check that stopped at one could be dodged."""
-    from fabricscope.onnx_external import outside_locations
+    from fabricscope.engine.onnx_external import outside_locations
 
     bad = _edit(toy_model, tmp_path / "m.onnx", _external("../../etc/passwd"))
     group = bytes([(15 << 3) | 3, (1 << 3) | 2, 1, 0x41, (15 << 3) | 4])  # field 15 is unused in ModelProto
@@ -336,7 +336,7 @@ _TOY_BYTES = _toy_bytes()
 @settings(max_examples=200, deadline=None, derandomize=True, database=None)
 @given(cut=st.integers(0, 4000), flips=st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 7)), max_size=4))
 def test_the_location_reader_never_raises_on_damaged_files(cut: int, flips: list[tuple[int, int]]) -> None:
-    from fabricscope.onnx_external import external_locations
+    from fabricscope.engine.onnx_external import external_locations
 
     data = bytearray(_TOY_BYTES[: max(1, cut)] if cut < len(_TOY_BYTES) else _TOY_BYTES)
     for pos, bit in flips:

@@ -12,9 +12,9 @@ import pytest
 from PIL import Image
 from toy_model import fabric_like
 
-from fabricscope import batch, heatmap_render, report
-from fabricscope.inspector import Inspector
-from fabricscope.report import ReportError, ReportWriter
+from fabricscope.engine import batch, heatmap_render, report
+from fabricscope.engine.inspector import Inspector
+from fabricscope.engine.report import ReportError, ReportWriter
 
 
 @pytest.fixture(scope="module")
@@ -430,7 +430,7 @@ def test_heatmap_folder_that_cannot_be_made_is_refused_before_scoring(inspector:
 def test_a_model_failure_mid_run_keeps_the_rows_so_far(
     inspector: Inspector, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fabricscope.inspector import ModelError
+    from fabricscope.engine.inspector import ModelError
 
     files = clean_and_holed(tmp_path / "imgs", 6)
     real_run, calls = inspector.run, []

@@ -17,7 +17,8 @@ import pytest
 from PIL import Image
 from toy_model import fabric_like
 
-from fabricscope import cli, report
+from fabricscope import cli
+from fabricscope.engine import report
 
 
 def make_folder(folder: Path, n: int, holes: tuple[int, ...] = ()) -> list[Path]:
@@ -90,7 +91,7 @@ def test_a_gate_never_passes_what_it_did_not_inspect(toy_model: Path, tmp_path: 
 
 
 def test_score_exit_code_precedence() -> None:
-    from fabricscope.batch import Summary
+    from fabricscope.engine.batch import Summary
 
     assert cli.score_exit_code(Summary(total=2, ok=2), fail_on_defect=True) == 0
     assert cli.score_exit_code(Summary(total=2, ok=2, flagged=1), fail_on_defect=False) == 0
@@ -250,7 +251,7 @@ def test_provider_fallback_is_said_plainly(toy_model: Path, tmp_path: Path, caps
     assert run_cli("score", *files, "--model", toy_model, "--provider", "cuda", "-q") == 0
     err = capsys.readouterr().err
     assert "note: cuda was requested" in err and "running on cpu instead" in err
-    from fabricscope import providers
+    from fabricscope.engine import providers
 
     assert providers.GPU_HINT in err
 
@@ -259,7 +260,7 @@ def test_the_gpu_hint_swaps_the_runtimes_and_matches_the_gpu_extra() -> None:
     """One hint for editable and wheel installs: uninstall the CPU runtime first, then the extra's GPU runtime."""
     import tomllib
 
-    from fabricscope import providers
+    from fabricscope.engine import providers
 
     hint = providers.GPU_HINT
     uninstall = hint.index("pip uninstall -y onnxruntime &&")
@@ -298,7 +299,7 @@ def _assert_readable(lines: list[str], width: int = 120) -> None:
 
 
 def test_info_on_the_shipped_model_is_a_readable_card(capsys: pytest.CaptureFixture) -> None:
-    from fabricscope.inspector import DEFAULT_MODEL
+    from fabricscope.engine.inspector import DEFAULT_MODEL
 
     if not DEFAULT_MODEL.exists():
         pytest.skip("the shipped model is not built here")
@@ -473,7 +474,7 @@ def test_ctrl_c_finishes_a_json_report_and_exits_130(toy_model: Path, slow_folde
 def test_progress_lines_when_stderr_is_not_a_terminal() -> None:
     import io
 
-    from fabricscope.batch import Progress
+    from fabricscope.engine.batch import Progress
 
     stream = io.StringIO()
     printer = cli.ProgressPrinter(stream, every=100)

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from toy_model import fabric_like
 
-from fabricscope.contract import HeadSpec
-from fabricscope.inspector import HeadResult, Inspector
-from fabricscope.pooling import cell_logits, cell_scores, pool, prob_from_cells, softmax2, strongest_cell
+from fabricscope.engine.contract import HeadSpec
+from fabricscope.engine.inspector import HeadResult, Inspector
+from fabricscope.engine.pooling import cell_logits, cell_scores, pool, prob_from_cells, softmax2, strongest_cell
 
 SPECS = {
     "max": HeadSpec("hole", "max", ("intact", "hole"), "hole_map", "hole_prob", 0.5, "Holes"),

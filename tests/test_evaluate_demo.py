@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fabricscope.imaging import fit_to_input
+from fabricscope.engine.imaging import fit_to_input
 from fabricscope.sources.demo import DemoFeed
 from fabricscope.train.evaluate_demo import demo_frames, main
 

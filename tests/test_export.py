@@ -10,8 +10,8 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from fabricscope.contract import parse_metadata
-from fabricscope.pooling import pool, softmax2
+from fabricscope.engine.contract import parse_metadata
+from fabricscope.engine.pooling import pool, softmax2
 from fabricscope.synth import generate
 
 ROOT = Path(__file__).resolve().parent.parent

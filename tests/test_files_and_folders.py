@@ -16,7 +16,8 @@ import pytest
 from PIL import Image
 from toy_model import fabric_like
 
-from fabricscope import cli, imaging, report
+from fabricscope import cli
+from fabricscope.engine import imaging, report
 
 ROOT = os.geteuid() == 0
 

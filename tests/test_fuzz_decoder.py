@@ -32,8 +32,9 @@ from hypothesis import strategies as st
 from PIL import Image
 from toy_model import fabric_like
 
-from fabricscope import batch, cli, report
-from fabricscope.imaging import DecodedImage, ImageError, decode_image
+from fabricscope import cli
+from fabricscope.engine import batch, report
+from fabricscope.engine.imaging import DecodedImage, ImageError, decode_image
 
 # Pillow warns about the damage it meets (corrupt EXIF, oversized tags): expected here, not news.
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")

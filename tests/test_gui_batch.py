@@ -12,11 +12,11 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtWidgets import QMessageBox
 from toy_model import fabric_like
 
-from fabricscope import batch
+from fabricscope.engine import batch
+from fabricscope.engine.inspector import Inspector
+from fabricscope.engine.report import read_rows
 from fabricscope.gui.batch_model import SORT_ROLE
 from fabricscope.gui.batch_tab import BatchTab
-from fabricscope.inspector import Inspector
-from fabricscope.report import read_rows
 
 HOLED = {"a03.png", "a07.png", "sub/b01.png"}
 BAD = {"corrupt.jpg": b"\xff\xd8\xff\xe0 not really a jpeg" * 3, "empty.png": b"", "notes.jpg": b"hello, not a picture"}
@@ -331,7 +331,7 @@ def test_export_to_an_unwritable_place_says_so(qtbot, tab: BatchTab, folder: Pat
 def test_histogram_count_axis_grows_in_steps_not_with_every_row(qtbot) -> None:
     """Re-ranging an axis redraws its tick text (tens of ms on the GUI thread): the count axis
     changes only when the tallest bar passes 5, 10, 20, 50, ...; the bars show the exact counts."""
-    from fabricscope.contract import HeadSpec
+    from fabricscope.engine.contract import HeadSpec
     from fabricscope.gui.batch_summary import HeadHistogram, axis_top
 
     assert [axis_top(n) for n in (0, 5, 6, 11, 21, 51, 101, 2001)] == [5, 5, 10, 20, 50, 100, 200, 5000]
@@ -413,8 +413,8 @@ def test_table_headers_fit_names_elide_in_the_middle_and_fails_at_only_on_fails(
 def test_deciding_head_shows_a_failing_hole_before_a_failing_wrinkle() -> None:
     from toy_model import HEADS
 
+    from fabricscope.engine.inspector import HeadResult
     from fabricscope.gui.batch_detail import deciding_head
-    from fabricscope.inspector import HeadResult
 
     hole_spec, wrinkle_spec = HEADS
     cmap = np.zeros((2, 7, 7), np.float32)

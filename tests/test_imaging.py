@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fabricscope.imaging import ImageError, decode_image, fit_to_input
-from fabricscope.pooling import cell_region
+from fabricscope.engine.imaging import ImageError, decode_image, fit_to_input
+from fabricscope.engine.pooling import cell_region
 
 
 def _save(img: Image.Image, fmt: str, **kw: object) -> bytes:

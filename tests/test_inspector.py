@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from toy_model import build_toy_model, fabric_like, toy_metadata
 
-from fabricscope import providers
-from fabricscope.inspector import Inspector, ModelError
-from fabricscope.pooling import defect_probability, softmax2
+from fabricscope.engine import providers
+from fabricscope.engine.inspector import Inspector, ModelError
+from fabricscope.engine.pooling import defect_probability, softmax2
 
 
 def test_inspect_flags_a_single_dark_hole_and_finds_its_cell(toy_model: Path) -> None:

@@ -81,8 +81,8 @@ def test_assets_in_a_checkout_are_the_repository_folders() -> None:
     assert assets.icon().is_file()
     in_repo = sorted(p.name for p in (ROOT / "resources" / "samples").glob("*.jpg"))
     assert [p.name for p in assets.sample_images()] == in_repo
+    from fabricscope.engine.inspector import DEFAULT_MODEL
     from fabricscope.gui.app import STYLE
-    from fabricscope.inspector import DEFAULT_MODEL
 
     assert DEFAULT_MODEL == assets.shipped_model() and STYLE == assets.style_sheet()
 

@@ -48,7 +48,7 @@ def test_training_moves_the_tuned_blocks_and_leaves_the_frozen_ones(trained):
 def test_export_keeps_the_contract_and_the_checkpoint_round_trips(trained):
     import onnxruntime as ort
 
-    from fabricscope.contract import parse_metadata
+    from fabricscope.engine.contract import parse_metadata
     from fabricscope.train.export import export_onnx
     from fabricscope.train.model import ExportWrapper, load_checkpoint
 

@@ -22,8 +22,9 @@ import pytest
 from PIL import Image
 from toy_model import fabric_like
 
-from fabricscope import batch, cli, ray_engine, report
-from fabricscope.inspector import Inspector
+from fabricscope import cli
+from fabricscope.engine import batch, ray_engine, report
+from fabricscope.engine.inspector import Inspector
 
 # Ray Data reads its own deprecated settings when it copies its context; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context")

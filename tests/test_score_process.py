@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 from toy_model import fabric_like
 
-from fabricscope import batch
-from fabricscope.inspector import Inspector
-from fabricscope.score_process import ScoringJob, ScoringProcess
+from fabricscope.engine import batch
+from fabricscope.engine.inspector import Inspector
+from fabricscope.engine.score_process import ScoringJob, ScoringProcess
 
 
 @pytest.fixture(scope="module")

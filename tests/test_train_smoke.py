@@ -12,7 +12,7 @@ pytest.importorskip("onnx")
 def test_tiny_train_and_export(tmp_path):
     import onnxruntime as ort
 
-    from fabricscope.contract import parse_metadata
+    from fabricscope.engine.contract import parse_metadata
     from fabricscope.train import data as D
     from fabricscope.train.export import export_onnx
     from fabricscope.train.model import ExportWrapper, FabricNet

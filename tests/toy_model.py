@@ -16,7 +16,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from fabricscope.contract import HeadSpec, build_metadata
+from fabricscope.engine.contract import HeadSpec, build_metadata
 
 HEADS = [
     HeadSpec("hole", "max", ("intact", "hole"), "hole_map", "hole_prob", 0.5, "Holes"),

@@ -8,7 +8,7 @@ folder. Results come out in input order, one per file; a file that cannot be
 read becomes an error row and the batch goes on.
 
 :func:`score_folder` drives a whole run for the CLI and the GUI batch tab: the
-report (see :mod:`fabricscope.report`), resume, heatmap overlays, progress
+report (see :mod:`fabricscope.engine.report`), resume, heatmap overlays, progress
 callbacks, cancellation and a :class:`Summary`. No Qt here.
 
 Report columns (:func:`columns`): ``path, status, width, height, flagged``,
@@ -333,7 +333,7 @@ def iter_scores(
 
 #: Scores files in input order, one :class:`Scored` per file, ``index`` its place in the
 #: files given: ``scorer(files, should_stop)``. :func:`iter_scores` bound to an inspector
-#: is the local one; :mod:`fabricscope.ray_engine` provides one that runs on Ray.
+#: is the local one; :mod:`fabricscope.engine.ray_engine` provides one that runs on Ray.
 Scorer = Callable[[Sequence[Path], Callable[[], bool] | None], Iterator[Scored]]
 
 

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from . import assets, onnx_external, providers
+from .. import assets
+from . import onnx_external, providers
 from .contract import INPUT_NAME, ContractError, HeadSpec, ModelSpec, parse_metadata
 from .imaging import fit_to_input
 from .pooling import CELL_FORMULA, PROB_FORMULA, cell_logits, cell_scores, defect_probability, pool, strongest_cell

@@ -21,8 +21,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from fabricscope import batch
-from fabricscope.inspector import Inspector
+from fabricscope.engine import batch
+from fabricscope.engine.inspector import Inspector
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from ..contract import ModelSpec
-from ..inspector import HeadResult, Inspection
-from ..pooling import cell_region
+from ..engine.contract import ModelSpec
+from ..engine.inspector import HeadResult, Inspection
+from ..engine.pooling import cell_region
 from .feed_view import FeedView
 from .heatmap_panel import HeadPanel
 from .steady import steady_label

@@ -30,8 +30,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
-from ..contract import HeadSpec
-from ..inspector import Inspection
+from ..engine.contract import HeadSpec
+from ..engine.inspector import Inspection
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 

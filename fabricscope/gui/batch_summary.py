@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..contract import HeadSpec
+from ..engine.contract import HeadSpec
 from .batch_model import BatchResults
 from .steady import steady_label
 

@@ -34,11 +34,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..batch import duration_text
-from ..contract import ModelSpec
-from ..imaging import decode_image
-from ..inspector import Inspector
-from ..report import FORMATS
+from ..engine.batch import duration_text
+from ..engine.contract import ModelSpec
+from ..engine.imaging import decode_image
+from ..engine.inspector import Inspector
+from ..engine.report import FORMATS
 from .batch_detail import BatchDetail
 from .batch_model import BatchEntry, BatchFilterProxy, BatchTableModel
 from .batch_summary import BatchSummary

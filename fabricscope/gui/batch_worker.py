@@ -2,7 +2,7 @@
 
 :class:`ScoringThread` runs the engine's own driver, :func:`batch.score_folder`
 (the same code as ``fabricscope score``), in a child process
-(:mod:`fabricscope.score_process`: its own GIL, so the GUI thread never waits for it).
+(:mod:`fabricscope.engine.score_process`: its own GIL, so the GUI thread never waits for it).
 Rows are not sent one signal each: the QThread reading the child's pipe appends
 them, still pickled, to a deque and the GUI thread takes and unpickles them in
 chunks from a timer (:meth:`ScoringThread.take_rows`), so 10,000 files cost the
@@ -30,13 +30,13 @@ from PIL import Image
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
 from PySide6.QtGui import QImage, QPixmap
 
-from .. import batch
-from ..contract import ModelSpec
-from ..heatmap_render import write_overlay
-from ..imaging import ImageError, decode_image
-from ..inspector import Inspection, Inspector
-from ..report import ReportWriter
-from ..score_process import ScoringJob, ScoringProcess, decode
+from ..engine import batch
+from ..engine.contract import ModelSpec
+from ..engine.heatmap_render import write_overlay
+from ..engine.imaging import ImageError, decode_image
+from ..engine.inspector import Inspection, Inspector
+from ..engine.report import ReportWriter
+from ..engine.score_process import ScoringJob, ScoringProcess, decode
 from . import background
 from .background import lower_this_thread
 
@@ -117,7 +117,7 @@ class ScoringThread(QThread):
             self.failed.emit(f"scoring stopped: {type(exc).__name__}: {exc}")
 
     def _score_in_child(self, job: ScoringJob) -> None:
-        """The engine runs in a child process (its own GIL: see fabricscope.score_process); this thread
+        """The engine runs in a child process (its own GIL: see fabricscope.engine.score_process); this thread
         only moves its messages into the deque the GUI thread drains."""
         child = ScoringProcess(job)
         cancelled = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from fabricscope.heatmap_render import colormap
+from fabricscope.engine.heatmap_render import colormap
 
 LUT: np.ndarray = colormap()  # 256 x 3 uint8, the same scale the CLI's overlays use
 #: The overlay's RGBA table: cold cells barely tint the frame, hot ones cover it (as the CLI's overlays).

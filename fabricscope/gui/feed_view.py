@@ -13,9 +13,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QGraphicsRectItem
 
+from fabricscope.engine.heatmap_render import upsample
+from fabricscope.engine.pooling import Region
 from fabricscope.gui.colors import OVERLAY_LUT
-from fabricscope.heatmap_render import upsample
-from fabricscope.pooling import Region
 
 
 class FeedView(pg.GraphicsLayoutWidget):

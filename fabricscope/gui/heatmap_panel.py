@@ -4,7 +4,7 @@ The map is a pyqtgraph ImageItem fed the engine's cell scores
 (:attr:`HeadResult.cells`) with fixed levels and the lookup table set once.
 What is drawn is what the headline states: a max-pooled head's P is the
 maximum of its drawn map, an average-pooled head's P is sigmoid of the mean of
-its cells' margins (see :mod:`fabricscope.pooling`). Hovering a cell shows its
+its cells' margins (see :mod:`fabricscope.engine.pooling`). Hovering a cell shows its
 value (and, for an average head, its margin); clicking one emits
 :attr:`HeadPanel.cellClicked` (the main view then draws the region of the
 frame that cell sees).
@@ -23,11 +23,11 @@ from PySide6.QtCore import QPointF, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QDoubleSpinBox, QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from fabricscope.contract import HeadSpec
+from fabricscope.engine.contract import HeadSpec
+from fabricscope.engine.inspector import HeadResult
 from fabricscope.gui.colors import FAIL_COLOUR, LUT, PASS_COLOUR, color_map
 from fabricscope.gui.pooling_lab import PoolingLab
 from fabricscope.gui.steady import steady_label
-from fabricscope.inspector import HeadResult
 
 #: The live badge's hysteresis: once FAIL, it stays FAIL until P drops below threshold - LIVE_HOLD.
 LIVE_HOLD = 0.02

@@ -29,15 +29,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fabricscope import providers
+from fabricscope.engine import providers
+from fabricscope.engine.heatmap_render import blend, save_image
+from fabricscope.engine.inspector import Inspection, Inspector
+from fabricscope.engine.pooling import cell_region
 from fabricscope.gui.feed_view import FeedView
 from fabricscope.gui.heatmap_panel import LIVE_HOLD, HeadPanel
 from fabricscope.gui.settings import get_bool, get_float, get_str
 from fabricscope.gui.strip_chart import StripChart
 from fabricscope.gui.worker import InferenceWorker, LiveResult, ModelLoader
-from fabricscope.heatmap_render import blend, save_image
-from fabricscope.inspector import Inspection, Inspector
-from fabricscope.pooling import cell_region
 from fabricscope.sources import FrameSource, LatestFrame
 from fabricscope.sources.demo import DemoFeed
 from fabricscope.sources.stills import StillImages

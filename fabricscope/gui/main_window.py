@@ -8,10 +8,10 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QTabWidget, QWidget
 
+from fabricscope.engine.inspector import DEFAULT_MODEL, Inspector
 from fabricscope.gui.live_tab import VIDEO_SUFFIXES, LiveTab
 from fabricscope.gui.settings import get_str
 from fabricscope.gui.steady import steady_label
-from fabricscope.inspector import DEFAULT_MODEL, Inspector
 from fabricscope.sources.qt_video import cameras
 
 

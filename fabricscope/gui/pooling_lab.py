@@ -15,8 +15,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QSizePolicy, QWidget
 
+from fabricscope.engine.inspector import HeadResult
 from fabricscope.gui.steady import steady_label
-from fabricscope.inspector import HeadResult
 
 POOLINGS = (("max", "max"), ("avg", "average"))
 WORDS = {"max": "max", "avg": "mean"}

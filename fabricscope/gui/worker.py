@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QThread, Signal
 
+from fabricscope.engine.inspector import Inspection, Inspector, ModelError
 from fabricscope.gui.background import lower_this_thread
-from fabricscope.inspector import Inspection, Inspector, ModelError
 from fabricscope.sources import LatestFrame
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fabricscope.imaging import ImageError, decode_image, is_image_path
+from fabricscope.engine.imaging import ImageError, decode_image, is_image_path
 from fabricscope.sources.base import FrameSource
 
 

@@ -387,7 +387,7 @@ def checkpoint_card(args: argparse.Namespace, raw: list[str]) -> dict[str, Any]:
     if beside.is_file():
         import onnx
 
-        from fabricscope.contract import parse_metadata
+        from fabricscope.engine.contract import parse_metadata
 
         meta = {p.key: p.value for p in onnx.load(str(beside), load_external_data=False).metadata_props}
         card = dict(parse_metadata(meta).card) or card

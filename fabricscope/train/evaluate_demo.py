@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from fabricscope.imaging import fit_to_input
+from fabricscope.engine.imaging import fit_to_input
 from fabricscope.sources.demo import STRIP_LENGTH, DemoFeed
 from fabricscope.synth import render_labelled_strip
 from fabricscope.train.evaluate import onnx_predictor, shipped_thresholds

@@ -11,7 +11,7 @@ import numpy as np
 import onnx
 import torch
 
-from fabricscope.contract import INPUT_NAME, HeadSpec, build_metadata
+from fabricscope.engine.contract import INPUT_NAME, HeadSpec, build_metadata
 from fabricscope.train.model import ExportWrapper, FabricNet
 
 HEAD_INFO = {
@@ -94,7 +94,7 @@ def update_card(path: Path, card: dict[str, Any]) -> None:
     """Replace the model card in an exported file (e.g. after evaluation), keeping everything else."""
     import json
 
-    from fabricscope.contract import KEY_CARD
+    from fabricscope.engine.contract import KEY_CARD
 
     model = onnx.load(str(path))
     set_metadata(model, {KEY_CARD: json.dumps(card)})

@@ -9,10 +9,10 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QPointF
 
-from fabricscope.contract import HeadSpec
+from fabricscope.engine.contract import HeadSpec
+from fabricscope.engine.inspector import HeadResult
+from fabricscope.engine.pooling import pool, softmax2
 from fabricscope.gui.heatmap_panel import LIVE_HOLD, HeadPanel
-from fabricscope.inspector import HeadResult
-from fabricscope.pooling import pool, softmax2
 
 HOLE = HeadSpec("hole", "max", ("intact", "hole"), "hole_map", "hole_prob", 0.45, "Holes")
 WRINKLE = HeadSpec("wrinkle", "avg", ("smooth", "wrinkled"), "wrinkle_map", "wrinkle_prob", 0.5, "Wrinkles")
