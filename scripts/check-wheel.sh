@@ -28,7 +28,7 @@ step "fabricscope info"
 "$BIN/fabricscope" info > "$WORK/info.txt" || { cat "$WORK/info.txt"; echo "FAIL: fabricscope info" >&2; exit 1; }
 head -4 "$WORK/info.txt"
 SITE="$("$BIN/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
-MODEL="$("$BIN/python" -c 'from fabricscope.inspector import DEFAULT_MODEL; print(DEFAULT_MODEL)')"
+MODEL="$("$BIN/python" -c 'from fabricscope.engine.inspector import DEFAULT_MODEL; print(DEFAULT_MODEL)')"
 echo "default model: $MODEL"
 [ "$MODEL" = "$SITE/fabricscope/_models/fabric_inspector.onnx" ] && [ -s "$MODEL" ] \
   || { echo "FAIL: the default model is not the packaged one" >&2; exit 1; }
