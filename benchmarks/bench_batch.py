@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from fabricscope.engine import batch
+from fabricscope.engine import decode_pool, pipeline
 from fabricscope.engine.inspector import DEFAULT_MODEL, Inspector
 
 CACHE = Path(tempfile.gettempdir()) / "fabricscope-bench"
@@ -104,7 +104,7 @@ def plain_loop(inspector: Inspector, files: Sequence[Path]) -> int:
 
 def engine(inspector: Inspector, files: Sequence[Path], batch_size: int = 16, workers: int = 2) -> int:
     n = 0
-    for _ in batch.iter_scores(inspector, files, batch_size=batch_size, workers=workers):
+    for _ in pipeline.iter_scores(inspector, files, batch_size=batch_size, workers=workers):
         n += 1
     return n
 
@@ -137,9 +137,9 @@ from fabricscope.engine import batch
 from fabricscope.engine.inspector import Inspector
 ins = Inspector(sys.argv[1], provider="cpu")
 files = sorted(Path(sys.argv[2]).glob("*.jpg"))[: int(sys.argv[3])]
-list(batch.iter_scores(ins, files[:16]))  # warm up allocators before measuring
+list(pipeline.iter_scores(ins, files[:16]))  # warm up allocators before measuring
 tracemalloc.start()
-for s in batch.iter_scores(ins, files, batch_size=16, workers=2):
+for s in pipeline.iter_scores(ins, files, batch_size=16, workers=2):
     pass
 peak = tracemalloc.get_traced_memory()[1]
 print(json.dumps({"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "traced_mb": peak / 2**20}))
@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     ok &= ratio >= 3.0
 
     print(f"\nwebcam-size: {len(webcam)} JPEGs of 640x480")
-    arrays = np.stack([batch.prepare_file(f, inspector.input_size).array for f in webcam])  # type: ignore[misc]
+    arrays = np.stack([decode_pool.prepare_file(f, inspector.input_size).array for f in webcam])  # type: ignore[misc]
     web = rates(
         {
             "alone": lambda: model_alone(inspector, arrays, args.batch_size),

@@ -4,7 +4,7 @@ Also splits Ray's time into what is paid once (Ray start-up; per run: actor
 start and model load, scheduling) and what is paid per image (decode,
 inference), so the numbers say how a cluster would scale:
 
-- per-image costs: decode of one file (``batch.prepare_file``) and model time
+- per-image costs: decode of one file (``decode_pool.prepare_file``) and model time
   per image at the engine's batch size, measured here on one core;
 - local engine: ``batch.score_folder`` end to end (decode threads + one session);
 - Ray: ``ray.init`` on this machine; a 16-image run (the fixed cost of a run);
@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.bench_batch import CACHE, make_folder, pick_model
-from fabricscope.engine import batch, ray_engine
+from fabricscope.engine import batch, decode_pool, ray_engine
 from fabricscope.engine.inspector import DEFAULT_MODEL, Inspector
 
 
@@ -42,7 +42,7 @@ def per_image_costs(inspector: Inspector, files: Sequence[Path], batch_size: int
     arrays = []
     for f in files[:24]:
         t0 = time.perf_counter()
-        prep = batch.prepare_file(f, size)
+        prep = decode_pool.prepare_file(f, size)
         decode.append(time.perf_counter() - t0)
         arrays.append(prep.array)
     stack = np.stack([a for a in arrays if a is not None][:batch_size])

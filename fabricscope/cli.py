@@ -28,10 +28,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from .engine import batch, providers, ray_engine
+from .engine import batch, decode_pool, discovery, pipeline, providers, ray_engine, speed
 from .engine.imaging import MAX_PIXELS
 from .engine.inspector import DEFAULT_MODEL, Inspector, ModelError
 from .engine.report import ReportError, check_writable, existing_report
+from .engine.row_schema import RowSchema
+from .engine.summary import Summary, duration_text
 from .synth.renderers import RENDERERS
 
 EXIT_OK, EXIT_FLAGGED, EXIT_USAGE, EXIT_NOT_INSPECTED = 0, 1, 2, 3
@@ -137,9 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument(
         "--decode-timeout",
         type=float,
-        default=batch.DECODE_TIMEOUT_S,
+        default=decode_pool.DECODE_TIMEOUT_S,
         metavar="SECONDS",
-        help=f"give up a file still decoding after this long: an error row (default: {batch.DECODE_TIMEOUT_S:g})",
+        help=f"give up a file still decoding after this long: an error row (default: {decode_pool.DECODE_TIMEOUT_S:g})",
     )
     score.add_argument(
         "--fail-on-defect",
@@ -236,7 +238,7 @@ class ProgressPrinter:
         self._drawn = False
 
     def __call__(self, p: batch.Progress) -> None:
-        text = f"{p.done}/{p.total} images  {p.images_per_s:.1f}/s  ETA {batch.duration_text(p.eta_s, compact=True)}"
+        text = f"{p.done}/{p.total} images  {p.images_per_s:.1f}/s  ETA {duration_text(p.eta_s, compact=True)}"
         if self.tty:
             now = time.monotonic()
             if now - self._last_draw < 0.1 and p.done < p.total:
@@ -263,6 +265,7 @@ class Table:
 
     def __init__(self, heads: Sequence[Any], files: Sequence[Path], stream: TextIO) -> None:
         self.heads = heads
+        self.schema = RowSchema(tuple(h.name for h in heads))
         self.stream = stream
         self.path_width = max(12, min(60, max((len(str(f)) for f in files), default=4)))
         self.head_width = [max(len(f"{h.name}({h.pooling})"), 6 + len(h.labels[1])) for h in heads]
@@ -275,7 +278,7 @@ class Table:
             text = "…" + text[-(self.path_width - 1) :]
         return text.ljust(self.path_width)
 
-    def row(self, scored: batch.Scored) -> None:
+    def row(self, scored: pipeline.Scored) -> None:
         row = scored.row
         if row["status"] != "ok":
             cells = ["-".ljust(w) for w in self.head_width]
@@ -283,9 +286,9 @@ class Table:
         else:
             cells = []
             for h, w in zip(self.heads, self.head_width, strict=True):
-                mark = f" {h.labels[1].upper()}" if row[f"{h.name}_flag"] else ""
-                cells.append(f"{row[f'{h.name}_prob']:.3f}{mark}".ljust(w))
-            flagged = [h.name for h in self.heads if row[f"{h.name}_flag"]]
+                mark = f" {h.labels[1].upper()}" if self.schema.flag(row, h.name) else ""
+                cells.append(f"{self.schema.prob(row, h.name):.3f}{mark}".ljust(w))
+            flagged = self.schema.flagged_heads(row)
             result = f"FLAGGED ({', '.join(flagged)})" if flagged else "ok"
         print(f"{self._path(row['path'])}  {'  '.join(cells)}  {result}", file=self.stream, flush=True)
 
@@ -355,7 +358,7 @@ def cmd_score(args: argparse.Namespace) -> int:
             heads = ", ".join(inspector.thresholds)
             raise UsageError(f"--threshold: this model has no head {head!r} (heads: {heads})") from None
     try:
-        files = (ray_engine.find_inputs if args.engine == "ray" else batch.find_images)(args.paths, args.recursive)
+        files = (ray_engine.find_inputs if args.engine == "ray" else discovery.find_images)(args.paths, args.recursive)
     except ray_engine.ClusterError as exc:
         raise UsageError(str(exc)) from None
     missing = [str(p) for p in args.paths if _missing(p)]
@@ -374,7 +377,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     progress = ProgressPrinter(sys.stderr) if not args.quiet else None
     scored = 0
 
-    def on_row(s: batch.Scored) -> None:
+    def on_row(s: pipeline.Scored) -> None:
         nonlocal scored
         scored += 1
         if table is not None:
@@ -433,7 +436,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     return score_exit_code(summary, fail_on_defect=args.fail_on_defect)
 
 
-def score_exit_code(summary: batch.Summary, *, fail_on_defect: bool) -> int:
+def score_exit_code(summary: Summary, *, fail_on_defect: bool) -> int:
     """3 if any input could not be inspected (resumed error rows included), else 1 if
     ``fail_on_defect`` and any image was flagged, else 0.
 
@@ -710,7 +713,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     sizes = sorted(set(args.batch_sizes) | {1})
     where = f"{inspector.provider}, input {inspector.input_size}px, {os.cpu_count()} cores"
     print(f"model {inspector.path.name} on {where}")
-    result = batch.measure_model_speed(inspector, batch_sizes=sizes, seconds=args.seconds)
+    result = speed.measure_model_speed(inspector, batch_sizes=sizes, seconds=args.seconds)
     for b in sizes:
         print(f"  batch {b:>3}: {result.images_per_s[b]:8.1f} images/s")
     print(f"latency at batch 1: {result.latency_ms:.2f} ms")

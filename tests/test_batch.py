@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from toy_model import fabric_like
 
-from fabricscope.engine import batch, heatmap_render, report
+from fabricscope.engine import batch, decode_pool, discovery, heatmap_render, pipeline, report, row_schema, speed
 from fabricscope.engine.inspector import Inspector
 from fabricscope.engine.report import ReportError, ReportWriter
 
@@ -61,12 +61,12 @@ LIMIT = 250 * 250  # pixel limit that makes e_big.png (300x300) "too large"
 
 
 def test_every_bad_file_is_one_error_row_and_the_rest_are_scored(inspector: Inspector, bad_folder: Path) -> None:
-    files = batch.find_images([bad_folder], recursive=False)
+    files = discovery.find_images([bad_folder], recursive=False)
     assert [f.name for f in files] == [
         "a_good.jpg", "b_corrupt.jpg", "c_truncated.jpg", "d_empty.png", "e_big.png", "f_16bit.png",
         "g_grey.png", "h_cmyk.jpg", "i_rgba.png", "k_fake.png",
     ]  # fmt: skip
-    scored = list(batch.iter_scores(inspector, files, batch_size=3, workers=2, max_pixels=LIMIT))
+    scored = list(pipeline.iter_scores(inspector, files, batch_size=3, workers=2, max_pixels=LIMIT))
     assert [s.index for s in scored] == list(range(len(files)))
     rows = {s.path.name: s.row for s in scored}
     errors = {name: row["error"] for name, row in rows.items() if row["status"] == "error"}
@@ -87,11 +87,11 @@ def test_every_bad_file_is_one_error_row_and_the_rest_are_scored(inspector: Insp
 
 
 def test_error_rows_have_only_path_status_and_error(inspector: Inspector) -> None:
-    row = batch.row_for(Path("x.jpg"), None, "empty file (0 bytes)", inspector.spec)
-    assert list(row) == batch.columns(inspector.spec)
+    row = row_schema.row_for(Path("x.jpg"), None, "empty file (0 bytes)", inspector.spec)
+    assert list(row) == row_schema.columns(inspector.spec)
     assert row["status"] == "error" and row["error"] == "empty file (0 bytes)"
     assert all(row[c] is None for c in row if c not in ("path", "status", "error"))
-    assert batch.columns(inspector.spec) == [
+    assert row_schema.columns(inspector.spec) == [
         "path", "status", "width", "height", "flagged",
         "hole_prob", "hole_flag", "hole_cell", "wrinkle_prob", "wrinkle_flag", "wrinkle_cell", "error",
     ]  # fmt: skip
@@ -99,7 +99,7 @@ def test_error_rows_have_only_path_status_and_error(inspector: Inspector) -> Non
 
 def test_strongest_cell_and_flags_follow_the_hole(inspector: Inspector, tmp_path: Path) -> None:
     files = clean_and_holed(tmp_path, 4, holes=(3,))
-    rows = [s.row for s in batch.iter_scores(inspector, files, batch_size=2)]
+    rows = [s.row for s in pipeline.iter_scores(inspector, files, batch_size=2)]
     assert [r["hole_flag"] for r in rows] == [False, False, False, True]
     assert [r["flagged"] for r in rows] == [False, False, False, True]
     assert rows[3]["hole_cell"] == "3,2"
@@ -113,14 +113,14 @@ def test_find_images_order_duplicates_suffixes_and_recursion(tmp_path: Path) -> 
         p.write_bytes(b"x")
     extra = tmp_path / "extra.dat"
     extra.write_bytes(b"x")
-    flat = batch.find_images([root], recursive=False)
+    flat = discovery.find_images([root], recursive=False)
     assert [p.relative_to(root).as_posix() for p in flat] == ["a.PNG", "b.jpg"]
-    deep = batch.find_images([root], recursive=True)
+    deep = discovery.find_images([root], recursive=True)
     assert [p.relative_to(root).as_posix() for p in deep] == ["a.PNG", "b.jpg", "sub/c.jpeg", "sub/deeper/d.tif"]
     # Argument order is kept; the same file by another path, or twice, is listed once at its first place.
-    mixed = batch.find_images([extra, root / "sub" / ".." / "b.jpg", root, extra], recursive=False)
+    mixed = discovery.find_images([extra, root / "sub" / ".." / "b.jpg", root, extra], recursive=False)
     assert mixed == [extra, root / "sub" / ".." / "b.jpg", root / "a.PNG"]
-    assert batch.find_images([tmp_path / "missing.jpg"], recursive=False) == [tmp_path / "missing.jpg"]
+    assert discovery.find_images([tmp_path / "missing.jpg"], recursive=False) == [tmp_path / "missing.jpg"]
 
 
 def test_symlink_loops_are_skipped(tmp_path: Path) -> None:
@@ -129,27 +129,27 @@ def test_symlink_loops_are_skipped(tmp_path: Path) -> None:
     (root / "sub" / "a.jpg").write_bytes(b"x")
     (root / "sub" / "loop").symlink_to(root, target_is_directory=True)
     (root / "alias.jpg").symlink_to(root / "sub" / "a.jpg")
-    found = batch.find_images([root], recursive=True)
+    found = discovery.find_images([root], recursive=True)
     assert found == [root / "alias.jpg"]  # sub/a.jpg is the same file, reached second
 
 
 def test_missing_file_becomes_an_error_row(inspector: Inspector, tmp_path: Path) -> None:
-    (row,) = [s.row for s in batch.iter_scores(inspector, [tmp_path / "gone.jpg"])]
+    (row,) = [s.row for s in pipeline.iter_scores(inspector, [tmp_path / "gone.jpg"])]
     assert row["status"] == "error" and "not found" in row["error"]
 
 
 def test_prepare_file_never_raises_and_fits_the_input(tmp_path: Path) -> None:
-    ok = batch.prepare_file(save(tmp_path / "w.jpg", fabric_like(0, size=640)), 224)
+    ok = decode_pool.prepare_file(save(tmp_path / "w.jpg", fabric_like(0, size=640)), 224)
     assert ok.array is not None and ok.array.shape == (224, 224, 3) and ok.array.dtype == np.uint8
     assert ok.original_size == (640, 640) and ok.error == ""
-    bad = batch.prepare_file(tmp_path, 224)  # a folder
+    bad = decode_pool.prepare_file(tmp_path, 224)  # a folder
     assert bad.array is None and bad.original_size is None and "folder" in bad.error
 
 
 def test_should_stop_ends_promptly_and_keeps_yielded_rows(inspector: Inspector, tmp_path: Path) -> None:
     files = clean_and_holed(tmp_path, 20)
-    got: list[batch.Scored] = []
-    for s in batch.iter_scores(inspector, files, batch_size=4, should_stop=lambda: len(got) >= 6):
+    got: list[pipeline.Scored] = []
+    for s in pipeline.iter_scores(inspector, files, batch_size=4, should_stop=lambda: len(got) >= 6):
         got.append(s)
     # Checked between batches: the batch in progress finishes, no further batch starts.
     assert [s.index for s in got] == list(range(8))
@@ -162,12 +162,12 @@ def test_a_file_that_decodes_too_long_is_given_up_and_the_run_goes_on(
     files = clean_and_holed(tmp_path, 12)
     slow = files[5]
     release = threading.Event()
-    real = batch.prepare_file
+    real = decode_pool.prepare_file
     running = 0
     most_running = 0
     lock = threading.Lock()
 
-    def stuck_on_one(path: Path, size: int, **kw: object) -> batch.Prepared:
+    def stuck_on_one(path: Path, size: int, **kw: object) -> decode_pool.Prepared:
         nonlocal running, most_running
         with lock:
             running += 1
@@ -180,8 +180,8 @@ def test_a_file_that_decodes_too_long_is_given_up_and_the_run_goes_on(
             with lock:
                 running -= 1
 
-    monkeypatch.setattr(batch, "prepare_file", stuck_on_one)
-    rows = list(batch.iter_scores(inspector, files, batch_size=4, workers=2, decode_timeout_s=0.5))
+    monkeypatch.setattr(decode_pool, "prepare_file", stuck_on_one)
+    rows = list(pipeline.iter_scores(inspector, files, batch_size=4, workers=2, decode_timeout_s=0.5))
     release.set()
     assert [s.index for s in rows] == list(range(12))  # order kept, every file once
     assert [s.row["status"] for s in rows].count("error") == 1
@@ -195,17 +195,17 @@ def test_read_ahead_is_bounded(inspector: Inspector, tmp_path: Path, monkeypatch
     files = clean_and_holed(tmp_path, 40)
     started = 0
     lock = threading.Lock()
-    real = batch.prepare_file
+    real = decode_pool.prepare_file
 
-    def counting(path: Path, size: int, **kw: object) -> batch.Prepared:
+    def counting(path: Path, size: int, **kw: object) -> decode_pool.Prepared:
         nonlocal started
         with lock:
             started += 1
         return real(path, size, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(batch, "prepare_file", counting)
+    monkeypatch.setattr(decode_pool, "prepare_file", counting)
     worst = 0
-    for k, _ in enumerate(batch.iter_scores(inspector, files, batch_size=4, workers=2)):
+    for k, _ in enumerate(pipeline.iter_scores(inspector, files, batch_size=4, workers=2)):
         worst = max(worst, started - k)
     assert started == 40
     assert worst <= 2 * 4 + 2 + 4  # read-ahead plus the batch being handed out
@@ -271,7 +271,7 @@ def test_resume_after_a_torn_write_scores_each_file_once(inspector: Inspector, t
     part = tmp_path / f"part{suffix}"
     with pytest.raises(KeyboardInterrupt):
 
-        def interrupt(s: batch.Scored) -> None:
+        def interrupt(s: pipeline.Scored) -> None:
             if s.index == 5:
                 raise KeyboardInterrupt
 
@@ -288,8 +288,8 @@ def test_resume_after_a_torn_write_scores_each_file_once(inspector: Inspector, t
 def test_json_report_survives_a_kill_through_its_sidecar(inspector: Inspector, tmp_path: Path) -> None:
     files = clean_and_holed(tmp_path / "imgs", 7)
     out = tmp_path / "r.json"
-    writer = ReportWriter(out, batch.columns(inspector.spec))
-    for s in batch.iter_scores(inspector, files[:3]):
+    writer = ReportWriter(out, row_schema.columns(inspector.spec))
+    for s in pipeline.iter_scores(inspector, files[:3]):
         writer.write(s.row)
     # No close(): as after SIGKILL. The rows are in the sidecar, the array is not written yet.
     assert not out.exists() and len(report.read_rows(out)) == 3
@@ -402,7 +402,7 @@ def test_overlay_title_is_the_file_name_and_long_names_are_cut(inspector: Inspec
 
 
 def test_measure_model_speed(inspector: Inspector) -> None:
-    result = batch.measure_model_speed(inspector, batch_sizes=(1, 4), seconds=0.05)
+    result = speed.measure_model_speed(inspector, batch_sizes=(1, 4), seconds=0.05)
     assert result.latency_ms > 0 and set(result.images_per_s) == {1, 4}
     assert result.best_batch in (1, 4) and result.best_images_per_s > 0 and result.provider == "cpu"
 

@@ -91,7 +91,7 @@ def test_a_gate_never_passes_what_it_did_not_inspect(toy_model: Path, tmp_path: 
 
 
 def test_score_exit_code_precedence() -> None:
-    from fabricscope.engine.batch import Summary
+    from fabricscope.engine.summary import Summary
 
     assert cli.score_exit_code(Summary(total=2, ok=2), fail_on_defect=True) == 0
     assert cli.score_exit_code(Summary(total=2, ok=2, flagged=1), fail_on_defect=False) == 0

@@ -33,7 +33,7 @@ from PIL import Image
 from toy_model import fabric_like
 
 from fabricscope import cli
-from fabricscope.engine import batch, report
+from fabricscope.engine import decode_pool, report
 from fabricscope.engine.imaging import DecodedImage, ImageError, decode_image
 
 # Pillow warns about the damage it meets (corrupt EXIF, oversized tags): expected here, not news.
@@ -299,7 +299,7 @@ def test_any_claimed_size_decodes_or_raises_image_error(fmt: str, w: int, h: int
 @settings(FUZZ, max_examples=max(20, EXAMPLES // 3))
 @given(data=st.one_of(mutated_files(), st.binary(max_size=512)))
 def test_prepare_file_never_raises_and_says_why(data: bytes) -> None:
-    prepared = batch.prepare_file(Path("fuzz.jpg"), 224, max_pixels=LIMIT, data=data)
+    prepared = decode_pool.prepare_file(Path("fuzz.jpg"), 224, max_pixels=LIMIT, data=data)
     if prepared.array is None:
         assert prepared.error and not prepared.error.startswith("unexpected error"), prepared.error
     else:

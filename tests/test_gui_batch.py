@@ -12,7 +12,7 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtWidgets import QMessageBox
 from toy_model import fabric_like
 
-from fabricscope.engine import batch
+from fabricscope.engine import batch, discovery, row_schema
 from fabricscope.engine.inspector import Inspector
 from fabricscope.engine.report import read_rows
 from fabricscope.gui.batch_model import SORT_ROLE
@@ -77,7 +77,7 @@ def shown_names(tab: BatchTab) -> list[str]:
 
 def test_scores_every_file_and_bad_files_become_error_rows(qtbot, tab: BatchTab, folder: Path) -> None:
     score(qtbot, tab, [folder], recursive=True)
-    files = batch.find_images([folder], recursive=True)
+    files = discovery.find_images([folder], recursive=True)
     res = tab.model.results
     assert len(res) == tab.proxy.rowCount() == len(files) == 17
     assert [e.path for e in res.entries] == files
@@ -190,10 +190,10 @@ def test_export_round_trips_with_the_cli_columns(qtbot, tab: BatchTab, inspector
     # The engine's own report of the same folder at the same thresholds, as `fabricscope score` writes it.
     inspector.set_threshold("hole", 0.3)
     cli = tmp_path / f"cli{suffix}"
-    batch.score_folder(inspector, batch.find_images([folder], True), report=cli)
+    batch.score_folder(inspector, discovery.find_images([folder], True), report=cli)
     want = read_rows(cli)
     assert len(got) == 17
-    assert list(got[0]) == batch.columns(inspector.spec)
+    assert list(got[0]) == row_schema.columns(inspector.spec)
     assert got == want
     # Filtered and sorted: the rows shown, in the order shown.
     tab.proxy.set_mode("flagged")

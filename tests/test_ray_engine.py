@@ -23,8 +23,9 @@ from PIL import Image
 from toy_model import fabric_like
 
 from fabricscope import cli
-from fabricscope.engine import batch, ray_engine, report
+from fabricscope.engine import batch, discovery, ray_engine, report, row_schema
 from fabricscope.engine.inspector import Inspector
+from fabricscope.engine.summary import Summary
 
 # Ray Data reads its own deprecated settings when it copies its context; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context")
@@ -58,7 +59,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def local_rows(inspector: Inspector, folder: Path, tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     out = tmp_path_factory.mktemp("local") / "local.csv"
-    batch.score_folder(inspector, batch.find_images([folder], True), report=out, batch_size=4)
+    batch.score_folder(inspector, discovery.find_images([folder], True), report=out, batch_size=4)
     return report.read_rows(out)
 
 
@@ -70,7 +71,7 @@ def ray_local() -> Any:
         yield ray
 
 
-def ray_run(inspector: Inspector, files: list, out: Path, **kw: Any) -> batch.Summary:
+def ray_run(inspector: Inspector, files: list, out: Path, **kw: Any) -> Summary:
     scorer = ray_engine.RayScorer(inspector, provider="cpu", threads=1, batch_size=4)
     return batch.score_folder(inspector, files, report=out, batch_size=4, scorer=scorer, **kw)
 
@@ -93,16 +94,16 @@ def assert_same_rows(got: list[dict[str, Any]], want: list[dict[str, Any]], *, c
 
 def test_find_inputs_without_uris_is_find_images(folder: Path) -> None:
     args = [folder / "sub", folder, folder / "img_001.jpg", folder / "missing.jpg"]
-    assert ray_engine.find_inputs(args, True) == batch.find_images(args, True)
+    assert ray_engine.find_inputs(args, True) == discovery.find_images(args, True)
 
 
 def test_uri_folders_list_like_local_folders(folder: Path) -> None:
     pytest.importorskip("pyarrow")
-    local = batch.find_images([folder], True)
+    local = discovery.find_images([folder], True)
     uris = ray_engine.find_inputs([folder.as_uri()], True)
     assert uris == [Path(p).absolute().as_uri() for p in local]  # same files, same order, hidden ones left out
     assert ray_engine.find_inputs([folder.as_uri()], False) == [
-        p.absolute().as_uri() for p in batch.find_images([folder], False)
+        p.absolute().as_uri() for p in discovery.find_images([folder], False)
     ]
     missing = folder.as_uri() + "/nothing_here.jpg"
     assert ray_engine.find_inputs([missing], False) == [missing]  # kept: its row will say "file not found"
@@ -162,7 +163,7 @@ def test_the_cli_imports_ray_only_for_a_ray_run(toy_model: Path) -> None:
 def test_ray_report_equals_the_local_report(
     ray_local: Any, inspector: Inspector, folder: Path, local_rows: list[dict[str, Any]], tmp_path: Path
 ) -> None:
-    files = batch.find_images([folder], True)
+    files = discovery.find_images([folder], True)
     out = tmp_path / "ray.jsonl"
     summary = ray_run(inspector, files, out)
     rows = report.read_rows(out)
@@ -190,7 +191,7 @@ def test_a_killed_actor_loses_and_doubles_nothing(
     marker = tmp_path / "crashed"
     monkeypatch.setenv(ray_engine.FAULT_ENV, f"3:{marker}")  # the actor dies (os._exit) on its 3rd batch, once
     out = tmp_path / "ray.csv"
-    summary = ray_run(inspector, batch.find_images([folder], True), out)
+    summary = ray_run(inspector, discovery.find_images([folder], True), out)
     assert marker.exists(), "the fault was not injected: the test would prove nothing"
     rows = report.read_rows(out)
     counts = Counter(r["path"] for r in rows)
@@ -202,9 +203,9 @@ def test_a_killed_actor_loses_and_doubles_nothing(
 def test_resume_scores_only_the_rest(
     ray_local: Any, inspector: Inspector, folder: Path, local_rows: list[dict[str, Any]], tmp_path: Path
 ) -> None:
-    files = batch.find_images([folder], True)
+    files = discovery.find_images([folder], True)
     out = tmp_path / "ray.csv"
-    with report.ReportWriter(out, batch.columns(inspector.spec)) as writer:
+    with report.ReportWriter(out, row_schema.columns(inspector.spec)) as writer:
         for row in local_rows[:13]:  # an earlier run that was killed after 13 rows
             writer.write(row)
     summary = ray_run(inspector, files, out, resume=True)

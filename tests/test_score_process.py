@@ -11,9 +11,10 @@ import pytest
 from PIL import Image
 from toy_model import fabric_like
 
-from fabricscope.engine import batch
+from fabricscope.engine import batch, discovery, pipeline
 from fabricscope.engine.inspector import Inspector
 from fabricscope.engine.score_process import ScoringJob, ScoringProcess
+from fabricscope.engine.summary import Summary
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def collect(child: ScoringProcess) -> tuple[list[batch.Scored], list[batch.Progress], list[tuple[str, object]]]:
+def collect(child: ScoringProcess) -> tuple[list[pipeline.Scored], list[batch.Progress], list[tuple[str, object]]]:
     rows, progress, ends = [], [], []
     for message in child.messages(poll_s=0.05):
         if message is None:
@@ -42,15 +43,15 @@ def collect(child: ScoringProcess) -> tuple[list[batch.Scored], list[batch.Progr
 
 
 def test_child_rows_equal_in_process_rows(toy_model: Path, folder: Path) -> None:
-    files = batch.find_images([folder], False)
-    here: list[batch.Scored] = []
+    files = discovery.find_images([folder], False)
+    here: list[pipeline.Scored] = []
     batch.score_folder(Inspector(toy_model, provider="cpu", threads=1), files, batch_size=4, on_row=here.append)
     rows, progress, ends = collect(
         ScoringProcess(ScoringJob(model=toy_model, provider="cpu", threads=1, files=files, batch_size=4, nice=5))
     )
     assert [k for k, _ in ends] == ["done"]
     summary = ends[0][1]
-    assert isinstance(summary, batch.Summary) and summary.total == 25 and not summary.stopped
+    assert isinstance(summary, Summary) and summary.total == 25 and not summary.stopped
     assert progress and progress[-1].done == 25
     assert [r.index for r in rows] == list(range(25))
     assert [r.row for r in rows] == [r.row for r in here]  # paths, statuses, probabilities, cells, errors
@@ -62,7 +63,7 @@ def test_child_rows_equal_in_process_rows(toy_model: Path, folder: Path) -> None
 
 
 def test_cancel_stops_before_the_next_batch_and_keeps_rows(toy_model: Path, folder: Path) -> None:
-    files = batch.find_images([folder], False)
+    files = discovery.find_images([folder], False)
     child = ScoringProcess(ScoringJob(model=toy_model, provider="cpu", threads=1, files=files, batch_size=2))
     child.cancel()  # before the child has even opened the model
     rows, _, ends = collect(child)
@@ -72,7 +73,7 @@ def test_cancel_stops_before_the_next_batch_and_keeps_rows(toy_model: Path, fold
 
 
 def test_a_child_runs_niced_and_one_that_dies_is_said_in_words(toy_model: Path, folder: Path) -> None:
-    files = batch.find_images([folder], False) * 40  # long enough to be killed mid-run
+    files = discovery.find_images([folder], False) * 40  # long enough to be killed mid-run
     child = ScoringProcess(ScoringJob(model=toy_model, provider="cpu", threads=1, files=files, batch_size=2, nice=7))
     messages = child.messages(poll_s=0.05)
     for message in messages:
@@ -90,6 +91,6 @@ def test_a_model_the_child_cannot_open_is_said_in_words(tmp_path: Path, folder: 
     bad = tmp_path / "empty.onnx"
     bad.write_bytes(b"")
     _, _, ends = collect(
-        ScoringProcess(ScoringJob(model=bad, provider="cpu", threads=1, files=batch.find_images([folder], False)))
+        ScoringProcess(ScoringJob(model=bad, provider="cpu", threads=1, files=discovery.find_images([folder], False)))
     )
     assert len(ends) == 1 and ends[0][0] == "failed" and "empty.onnx" in str(ends[0][1])

@@ -3,16 +3,16 @@
 The pipeline, for files in input order::
 
     from_items([index, file])                       the file list, resumed rows already left out
-      -> map_batches(decode_batch)                  Ray tasks: read + decode + fit (batch.prepare_file)
+      -> map_batches(decode_batch)                  Ray tasks: read + decode + fit (prepare_file)
       -> map_batches(InferenceActor, ActorPool)     one ONNX Runtime session per actor (CPU or GPU)
-      -> iter_batches on the driver                 rows in input order, made by batch.row_for
+      -> iter_batches on the driver                 rows in input order, made by RowSchema.row
 
 :class:`RayScorer` is a :data:`batch.Scorer`, so :func:`batch.score_folder`
 drives a Ray run exactly as it drives a local one: the same report writers,
 columns, error rows, resume, progress, summary and heatmap overlays. Only
 where the work runs differs.
 
-Inputs are local paths (listed by :func:`batch.find_images`, so order and error
+Inputs are local paths (listed by :func:`discovery.find_images`, so order and error
 rows match the local engine; on a multi-node cluster they must be visible at
 the same path on every node, e.g. a shared mount) or URIs that pyarrow's
 filesystems open (``s3://``, ``gs://``, ``hdfs://``, ``abfs://``, ``file://``),
@@ -50,9 +50,12 @@ from urllib.parse import quote, unquote, urlsplit
 
 import numpy as np
 
-from . import batch
+from .decode_pool import Prepared, prepare_file
+from .discovery import find_images
 from .imaging import MAX_PIXELS, is_image_path
 from .inspector import Inspection, Inspector, ModelError
+from .pipeline import Scored
+from .row_schema import RowSchema
 
 INSTALL_HINT = "the Ray engine needs the 'cluster' extra: pip install 'fabricscope[cluster]'"
 
@@ -89,19 +92,19 @@ def is_uri(path: Input) -> bool:
 
 
 def find_inputs(paths: Sequence[Input], recursive: bool) -> list[Input]:
-    """The files to score, like :func:`batch.find_images`, URIs allowed.
+    """The files to score, like :func:`discovery.find_images`, URIs allowed.
 
-    Without URIs this is exactly ``batch.find_images``. A URI folder
+    Without URIs this is exactly ``discovery.find_images``. A URI folder
     contributes its image files sorted by relative path (hidden names skipped),
     a URI that names a file (or nothing) is kept as given: reading it then says
     what is wrong, in its error row.
     """
     if not any(is_uri(p) for p in paths):
-        return list(batch.find_images([Path(p) for p in paths], recursive))
+        return list(find_images([Path(p) for p in paths], recursive))
     out: list[Input] = []
     seen: set[str] = set()
     for p in paths:
-        found: list[Input] = list_uri(str(p), recursive) if is_uri(p) else list(batch.find_images([Path(p)], recursive))
+        found: list[Input] = list_uri(str(p), recursive) if is_uri(p) else list(find_images([Path(p)], recursive))
         for f in found:
             key = f if isinstance(f, str) else os.path.normcase(os.path.realpath(f))
             if key not in seen:
@@ -179,20 +182,20 @@ def _items(files: Sequence[Input]) -> list[dict[str, Any]]:
 # --- the work on the cluster ------------------------------------------------------------------
 
 
-def _prepare_item(local: bytes, root: str, rel: str, size: int, max_pixels: int) -> batch.Prepared:
-    """batch.prepare_file for a local path, or for the bytes of a URI; never raises."""
+def _prepare_item(local: bytes, root: str, rel: str, size: int, max_pixels: int) -> Prepared:
+    """prepare_file for a local path, or for the bytes of a URI; never raises."""
     if local:
-        return batch.prepare_file(Path(os.fsdecode(local)), size, max_pixels=max_pixels)
+        return prepare_file(Path(os.fsdecode(local)), size, max_pixels=max_pixels)
     name = Path(rel or root)
     try:
         data = _read_uri(root, rel)
     except FileNotFoundError:
-        return batch.Prepared(name, None, None, "file not found")
+        return Prepared(name, None, None, "file not found")
     except IsADirectoryError:
-        return batch.Prepared(name, None, None, "is a folder, not an image file")
+        return Prepared(name, None, None, "is a folder, not an image file")
     except Exception as exc:  # access denied, network: one bad object never stops a batch
-        return batch.Prepared(name, None, None, f"cannot read: {type(exc).__name__}: {exc}")
-    return batch.prepare_file(name, size, max_pixels=max_pixels, data=data)
+        return Prepared(name, None, None, f"cannot read: {type(exc).__name__}: {exc}")
+    return prepare_file(name, size, max_pixels=max_pixels, data=data)
 
 
 def decode_batch(rows: dict[str, np.ndarray], size: int, max_pixels: int) -> dict[str, np.ndarray]:
@@ -387,12 +390,12 @@ class RayScorer:
             num_gpus=self.num_gpus or None,
         )
 
-    def __call__(self, files: Sequence[Input], should_stop: Callable[[], bool] | None = None) -> Iterator[batch.Scored]:
+    def __call__(self, files: Sequence[Input], should_stop: Callable[[], bool] | None = None) -> Iterator[Scored]:
         files = list(files)
         if not files:
             return
         ray = import_ray()
-        spec, thresholds = self.inspector.spec, dict(self.inspector.thresholds)
+        schema, thresholds = RowSchema.of(self.inspector.spec), dict(self.inspector.thresholds)
         expected = 0
         waiting: dict[int, tuple[bytes, bytes]] = {}
         try:
@@ -412,8 +415,8 @@ class RayScorer:
                     if ins is not None:
                         self.providers_used.add(ins.provider)
                     path = files[expected]
-                    row = batch.row_for(path, ins, error.decode("utf-8", "surrogateescape"), spec)
-                    yield batch.Scored(expected, path, row, ins)  # type: ignore[arg-type]
+                    row = schema.row(path, ins, error.decode("utf-8", "surrogateescape"))
+                    yield Scored(expected, path, row, ins)  # type: ignore[arg-type]
                     expected += 1
         except ray.exceptions.RayError as exc:
             raise ClusterError(f"the Ray run failed after {expected} images: {_first_line(exc)}") from None

@@ -4,7 +4,8 @@ The format follows the file suffix:
 
 ``.csv``
     A header line, then one line per image. Booleans are ``true``/``false``,
-    missing values (an error row has no probabilities) are empty cells.
+    missing values (an error row has no probabilities) are empty cells; the
+    columns and their types are :class:`.row_schema.RowSchema`'s.
 ``.jsonl``
     One JSON object per line; missing values are ``null``.
 ``.json``
@@ -33,6 +34,8 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+from .row_schema import RowSchema
 
 FORMATS = (".csv", ".jsonl", ".json")
 SIDECAR_SUFFIX = ".partial.jsonl"
@@ -96,51 +99,6 @@ def existing_report(path: Path) -> Path | None:
     return None
 
 
-# --- values -----------------------------------------------------------------------------------
-
-
-def _bool_columns(columns: Sequence[str]) -> set[str]:
-    return {c for c in columns if c == "flagged" or c.endswith("_flag")}
-
-
-def _float_columns(columns: Sequence[str]) -> set[str]:
-    return {c for c in columns if c.endswith("_prob")}
-
-
-def _int_columns(columns: Sequence[str]) -> set[str]:
-    return {c for c in columns if c in ("width", "height")}
-
-
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _from_csv(row: dict[str, str], columns: Sequence[str]) -> dict[str, Any]:
-    """Turn a CSV row's strings back into the values the engine wrote."""
-    bools, floats, ints = _bool_columns(columns), _float_columns(columns), _int_columns(columns)
-    out: dict[str, Any] = {}
-    for key in columns:
-        text = row.get(key, "")
-        text = "" if text is None else text
-        if key in ("path", "status", "error"):
-            out[key] = text
-        elif text == "":
-            out[key] = None
-        elif key in bools:
-            out[key] = text.lower() == "true"
-        elif key in floats:
-            out[key] = float(text)
-        elif key in ints:
-            out[key] = int(text)
-        else:
-            out[key] = text
-    return out
-
-
 # --- reading ----------------------------------------------------------------------------------
 
 
@@ -186,7 +144,8 @@ def _read_csv_bytes(data: bytes, where: Path) -> tuple[list[str], list[dict[str,
     if "path" not in header:
         raise ReportError(f"{where}: the first line is not a FabricScope report header")
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    rows = [_from_csv(r, header) for r in reader if r.get("path")]
+    schema = RowSchema.from_columns(header)  # the values' types, from the columns the file was written with
+    rows = [schema.from_text(r, header) for r in reader if r.get("path")]
     return header, rows, end
 
 
@@ -289,7 +248,7 @@ class ReportWriter:
         """Write one row and hand it to the OS at once (a kill after this loses nothing)."""
         try:
             if self._csv is not None:
-                self._csv.writerow([_csv_cell(row.get(c)) for c in self.columns])
+                self._csv.writerow([RowSchema.to_text(row.get(c)) for c in self.columns])
             else:
                 self._fh.write(json.dumps({c: row.get(c) for c in self.columns}) + "\n")
             self._fh.flush()

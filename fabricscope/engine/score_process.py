@@ -24,6 +24,8 @@ from typing import Any
 from fabricscope.engine import batch
 from fabricscope.engine.inspector import Inspector
 
+from . import decode_pool
+
 
 @dataclass(frozen=True)
 class ScoringJob:
@@ -33,7 +35,7 @@ class ScoringJob:
     files: Sequence[Path]
     batch_size: int = 16
     workers: int = 2
-    decode_timeout_s: float = batch.DECODE_TIMEOUT_S
+    decode_timeout_s: float = decode_pool.DECODE_TIMEOUT_S
     nice: int = 0  # the child's niceness, at least (Unix); it may inherit a higher one from its thread
 
 

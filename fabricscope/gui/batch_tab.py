@@ -34,11 +34,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine.batch import duration_text
 from ..engine.contract import ModelSpec
 from ..engine.imaging import decode_image
 from ..engine.inspector import Inspector
 from ..engine.report import FORMATS
+from ..engine.summary import duration_text
 from .batch_detail import BatchDetail
 from .batch_model import BatchEntry, BatchFilterProxy, BatchTableModel
 from .batch_summary import BatchSummary

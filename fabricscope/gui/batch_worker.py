@@ -30,13 +30,14 @@ from PIL import Image
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
 from PySide6.QtGui import QImage, QPixmap
 
-from ..engine import batch
+from ..engine import batch, discovery, pipeline, row_schema
 from ..engine.contract import ModelSpec
 from ..engine.heatmap_render import write_overlay
 from ..engine.imaging import ImageError, decode_image
 from ..engine.inspector import Inspection, Inspector
 from ..engine.report import ReportWriter
 from ..engine.score_process import ScoringJob, ScoringProcess, decode
+from ..engine.summary import Summary
 from . import background
 from .background import lower_this_thread
 
@@ -69,10 +70,10 @@ class ScoringThread(QThread):
         self.batch_size = batch_size
         self.workers = workers
         self.files: list[Path] = []
-        self.summary: batch.Summary | None = None
+        self.summary: Summary | None = None
         self._progress: bytes | None = None  # pickled batch.Progress (see progress)
         self.started_at = 0.0
-        self._rows: deque[bytes] = deque()  # pickled batch.Scored rows, oldest first
+        self._rows: deque[bytes] = deque()  # pickled pipeline.Scored rows, oldest first
         self._stop = threading.Event()
 
     def cancel(self) -> None:
@@ -83,9 +84,9 @@ class ScoringThread(QThread):
     def cancelled(self) -> bool:
         return self._stop.is_set()
 
-    def take_rows(self, limit: int | None = None) -> list[batch.Scored]:
+    def take_rows(self, limit: int | None = None) -> list[pipeline.Scored]:
         """Rows scored since the last call, oldest first (GUI thread)."""
-        out: list[batch.Scored] = []
+        out: list[pipeline.Scored] = []
         while self._rows and (limit is None or len(out) < limit):
             out.append(decode(self._rows.popleft()))
         return out
@@ -98,10 +99,10 @@ class ScoringThread(QThread):
         lower_this_thread()  # and the decode threads it starts: the GUI thread keeps a core
         self.started_at = time.perf_counter()
         try:
-            self.files = batch.find_images(self.paths, self.recursive)
+            self.files = discovery.find_images(self.paths, self.recursive)
             self.found.emit(len(self.files))
             if not self.files or self._stop.is_set():
-                self.summary = batch.Summary(total=len(self.files), stopped=self._stop.is_set())
+                self.summary = Summary(total=len(self.files), stopped=self._stop.is_set())
                 return
             job = ScoringJob(
                 model=self.inspector.path,
@@ -165,11 +166,11 @@ def write_table(
 ) -> int:
     """Write rows with the engine's writer and columns (the format follows the suffix); returns rows written."""
     n = 0
-    with ReportWriter(out, batch.columns(spec)) as writer:
+    with ReportWriter(out, row_schema.columns(spec)) as writer:
         for item in items:
             if should_stop is not None and should_stop():
                 break
-            writer.write(batch.row_for(item.path, item.inspection, item.error, spec))
+            writer.write(row_schema.row_for(item.path, item.inspection, item.error, spec))
             n += 1
             if report is not None and n % 200 == 0:
                 report(n, len(items))
