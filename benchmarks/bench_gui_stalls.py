@@ -2,7 +2,7 @@
 
 Scores N small PNGs (default 2,000) in the real Batch tab, offscreen, with the
 table sorted by P(hole) so rows stream into a sorted view, while a
-:class:`fabricscope.gui.stall_watch.StallWatch` beats every 5 ms on the GUI
+:class:`benchmarks.stall_watch.StallWatch` beats every 5 ms on the GUI
 thread. Prints the gap distribution (p50, p99, max, gaps over 50 ms) and, for
 each stall caught over 40 ms, the GUI thread's Python stack at that moment.
 
@@ -80,9 +80,9 @@ def load_like_the_app(model: Path) -> Inspector:
 
 
 def run(n_images: int, model: Path, side: int = 64, gil_switch_s: float | None = None) -> dict:
+    from benchmarks.stall_watch import StallWatch, run_event_loop
     from fabricscope.gui.app import apply_theme, collect_garbage_on_gui_thread, share_the_gil
     from fabricscope.gui.batch_tab import BatchTab
-    from fabricscope.gui.stall_watch import StallWatch, run_event_loop
 
     app = QApplication.instance() or QApplication([])
     apply_theme(app)

@@ -70,10 +70,10 @@ def run(minutes: float, model: Path | None, warmup: float = 6.0) -> dict:
     import pyqtgraph as pg
     from PySide6.QtWidgets import QApplication
 
+    from benchmarks.stall_watch import StallWatch, run_event_loop
     from fabricscope.gui.app import collect_garbage_on_gui_thread, share_the_gil
     from fabricscope.gui.main_window import MainWindow
     from fabricscope.gui.settings import open_settings
-    from fabricscope.gui.stall_watch import StallWatch, run_event_loop
 
     share_the_gil()  # as the app does
     tmp = Path(tempfile.mkdtemp(prefix="bench_live_"))

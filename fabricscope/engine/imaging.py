@@ -181,6 +181,13 @@ def fit_to_input(rgb: np.ndarray, size: int) -> np.ndarray:
     return np.asarray(img.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=3.0))
 
 
+def thumbnail(path: Path, side: int) -> np.ndarray:
+    """A small upright RGB thumbnail of a file (longest side ``side``), HxWx3 uint8; ImageError on a bad file."""
+    img = Image.fromarray(decode_image(path, target=side).rgb)
+    img.thumbnail((side, side), Image.Resampling.BILINEAR)
+    return np.ascontiguousarray(np.asarray(img))
+
+
 def is_image_path(path: Path) -> bool:
     """Whether a folder scan should pick this file up, by its suffix."""
     return path.suffix.lower() in IMAGE_SUFFIXES

@@ -1,11 +1,6 @@
 """The batch results table: a Qt model over scored files, and its filter proxy.
 
-:class:`BatchResults` holds the rows in plain Python and numpy (no Qt): each
-file's path, its :class:`Inspection` (small: a 2 x 7 x 7 map per head) or the
-reason it could not be read, and the heads' probabilities in one float array.
-Verdicts are never stored: they are ``prob >= threshold`` at the thresholds of
-the moment, so changing a threshold re-judges every row without a model run.
-
+The rows themselves are a :class:`fabricscope.engine.results.BatchResults` (no Qt).
 :class:`BatchTableModel` shows the rows; rows arrive in chunks
 (:meth:`BatchTableModel.append`), one ``beginInsertRows`` per chunk, so
 10,000 files cost a few dozen inserts, not 10,000 repaints.
@@ -15,7 +10,7 @@ the moment, so changing a threshold re-judges every row without a model run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +26,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor
 
 from ..engine.contract import HeadSpec
-from ..engine.inspector import Inspection
+from ..engine.results import BatchEntry, BatchResults
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -41,94 +36,6 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 FLAG_BRUSH = QBrush(QColor(200, 40, 40))
 ERROR_BRUSH = QBrush(QColor(150, 110, 0))
 CLEAN_BRUSH = QBrush(QColor(30, 130, 60))
-
-
-@dataclass(frozen=True)
-class BatchEntry:
-    """One scored file as the table receives it: an inspection or an error, never both."""
-
-    index: int  # position in the scan order
-    path: Path
-    inspection: Inspection | None
-    error: str = ""
-
-
-class BatchResults:
-    """The rows of one batch run, with the heads of the model that scored them."""
-
-    def __init__(self, heads: Sequence[HeadSpec], root: Path | None = None) -> None:
-        self.heads: tuple[HeadSpec, ...] = tuple(heads)
-        self.root = root
-        self.entries: list[BatchEntry] = []
-        self.names: list[str] = []
-        self._probs = np.full((256, len(self.heads)), np.nan, np.float64)
-        self.thresholds = np.array([h.threshold for h in self.heads], np.float64)
-
-    def __len__(self) -> int:
-        return len(self.entries)
-
-    @property
-    def probs(self) -> np.ndarray:
-        """[rows, heads] P(defect); NaN on error rows."""
-        return self._probs[: len(self.entries)]
-
-    def display_name(self, path: Path) -> str:
-        if self.root is not None:
-            try:
-                return path.relative_to(self.root).as_posix()
-            except ValueError:
-                pass
-        return path.name
-
-    def extend(self, entries: Iterable[BatchEntry]) -> int:
-        """Add rows; returns how many were added."""
-        new = list(entries)
-        need = len(self.entries) + len(new)
-        if need > len(self._probs):
-            grown = np.full((max(need, 2 * len(self._probs)), len(self.heads)), np.nan, np.float64)
-            grown[: len(self.entries)] = self.probs
-            self._probs = grown
-        start = len(self.entries)
-        for k, entry in enumerate(new):
-            if entry.inspection is not None:
-                self._probs[start + k] = [entry.inspection.head(h.name).prob for h in self.heads]
-            self.names.append(self.display_name(entry.path))
-        self.entries.extend(new)
-        return len(new)
-
-    def set_thresholds(self, thresholds: Mapping[str, float]) -> None:
-        for k, head in enumerate(self.heads):
-            if head.name in thresholds:
-                self.thresholds[k] = float(thresholds[head.name])
-
-    def threshold_map(self) -> dict[str, float]:
-        return {h.name: float(t) for h, t in zip(self.heads, self.thresholds, strict=True)}
-
-    def flags(self) -> np.ndarray:
-        """[rows, heads] bool: each head's verdict at the current thresholds (False on errors)."""
-        with np.errstate(invalid="ignore"):
-            return self.probs >= self.thresholds
-
-    def errors(self) -> np.ndarray:
-        return np.isnan(self.probs[:, 0]) if self.heads else np.zeros(len(self), bool)
-
-    def judged(self, row: int) -> Inspection | None:
-        """The row's inspection judged at the current thresholds."""
-        ins = self.entries[row].inspection
-        return None if ins is None else ins.with_thresholds(self.threshold_map())
-
-    def counts(self) -> dict[str, Any]:
-        """Counts per verdict: all, flagged, clean, errors, and flagged per head."""
-        errors = self.errors()
-        flags = self.flags()
-        any_flag = flags.any(axis=1) if self.heads else np.zeros(len(self), bool)
-        return {
-            "files": len(self),
-            "flagged": int(any_flag.sum()),
-            "clean": int((~any_flag & ~errors).sum()),
-            "errors": int(errors.sum()),
-            "per_head": {h.name: int(flags[:, k].sum()) for k, h in enumerate(self.heads)},
-        }
 
 
 @dataclass(frozen=True)

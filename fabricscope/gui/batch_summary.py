@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine.contract import HeadSpec
-from .batch_model import BatchResults
+from ..engine.results import BatchResults
 from .steady import steady_label
 
 BINS = 20

@@ -35,14 +35,16 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine.contract import ModelSpec
+from ..engine.export import ExportItem, export_overlays, write_table
 from ..engine.imaging import decode_image
 from ..engine.inspector import Inspector
 from ..engine.report import FORMATS
+from ..engine.results import BatchEntry
 from ..engine.summary import duration_text
 from .batch_detail import BatchDetail
-from .batch_model import BatchEntry, BatchFilterProxy, BatchTableModel
+from .batch_model import BatchFilterProxy, BatchTableModel
 from .batch_summary import BatchSummary
-from .batch_worker import ExportItem, ExportThread, ScoringThread, ThumbnailLoader, export_overlays, write_table
+from .batch_worker import ExportThread, ScoringThread, ThumbnailLoader
 from .steady import steady_label
 
 Progress = Callable[[int, int], None]

@@ -9,8 +9,8 @@ chunks from a timer (:meth:`ScoringThread.take_rows`), so 10,000 files cost the
 GUI a few dozen table inserts. Cancelling sets an event the engine checks before
 each batch; rows already scored are kept.
 
-:class:`ExportThread` writes the table (the engine's report writer and
-columns) or the flagged images' heatmap overlays (the engine's renderer).
+:class:`ExportThread` runs an export job (:mod:`fabricscope.engine.export`: the table with the
+engine's report writer and columns, or the flagged images' heatmap overlays).
 
 :class:`ThumbnailLoader` decodes small thumbnails on one pool thread, newest
 request first, so only the rows a user is looking at get decoded.
@@ -22,20 +22,14 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
 from PySide6.QtGui import QImage, QPixmap
 
-from ..engine import batch, discovery, pipeline, row_schema
-from ..engine.contract import ModelSpec
-from ..engine.heatmap_render import write_overlay
-from ..engine.imaging import ImageError, decode_image
-from ..engine.inspector import Inspection, Inspector
-from ..engine.report import ReportWriter
+from ..engine import batch, discovery, pipeline
+from ..engine.imaging import ImageError, thumbnail
+from ..engine.inspector import Inspector
 from ..engine.score_process import ScoringJob, ScoringProcess, decode
 from ..engine.summary import Summary
 from . import background
@@ -148,35 +142,6 @@ class ScoringThread(QThread):
         return decode(data) if data is not None else None
 
 
-@dataclass(frozen=True)
-class ExportItem:
-    """One table row to export: the file, its inspection at the table's thresholds, or its error."""
-
-    path: Path
-    inspection: Inspection | None
-    error: str
-
-
-def write_table(
-    out: Path,
-    items: Sequence[ExportItem],
-    spec: ModelSpec,
-    report: Callable[[int, int], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
-) -> int:
-    """Write rows with the engine's writer and columns (the format follows the suffix); returns rows written."""
-    n = 0
-    with ReportWriter(out, row_schema.columns(spec)) as writer:
-        for item in items:
-            if should_stop is not None and should_stop():
-                break
-            writer.write(row_schema.row_for(item.path, item.inspection, item.error, spec))
-            n += 1
-            if report is not None and n % 200 == 0:
-                report(n, len(items))
-    return n
-
-
 class ExportThread(QThread):
     """Run one export job off the GUI thread: ``job(report, should_stop) -> summary text``.
 
@@ -209,39 +174,12 @@ class ExportThread(QThread):
             self.failed.emit(f"{type(exc).__name__}: {exc}")
 
 
-def export_overlays(
-    folder: Path,
-    items: Sequence[ExportItem],
-    report: Callable[[int, int], None],
-    should_stop: Callable[[], bool],
-    fmt: str = "jpg",
-) -> tuple[int, list[str]]:
-    """Write each item's heatmap overlay into ``folder`` with the engine's renderer and names."""
-    names = batch.overlay_names([i.path for i in items], "." + fmt)
-    written, errors = 0, []
-    for k, item in enumerate(items):
-        if should_stop():
-            break
-        if item.inspection is None:
-            continue
-        try:
-            write_overlay(item.path, item.inspection, folder / names[item.path])
-            written += 1
-        except Exception as exc:  # a file gone since scoring: reported, the rest go on
-            errors.append(f"{item.path}: {exc}")
-        report(k + 1, len(items))
-    return written, errors
-
-
 # --- thumbnails -------------------------------------------------------------------------------
 
 
 def thumbnail_image(path: Path, side: int) -> QImage:
     """A small upright thumbnail (longest side ``side``) as a QImage; ImageError on a bad file."""
-    decoded = decode_image(path, target=side)
-    img = Image.fromarray(decoded.rgb)
-    img.thumbnail((side, side), Image.Resampling.BILINEAR)
-    rgb = np.ascontiguousarray(np.asarray(img))
+    rgb = thumbnail(path, side)
     h, w = rgb.shape[:2]
     return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()  # copy: own the pixels
 

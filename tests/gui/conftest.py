@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
+# test_stall_watch.py tests the benchmarks' instrument (benchmarks/stall_watch.py): the repository root
+# must be importable under a bare `pytest` too (`python -m pytest` puts the working folder there).
+sys.path.insert(1, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_MEDIA_BACKEND", "ffmpeg")
 

@@ -6,7 +6,7 @@ import time
 
 from PySide6.QtCore import QTimer
 
-from fabricscope.gui.stall_watch import StallWatch
+from benchmarks.stall_watch import StallWatch
 
 
 def block_the_gui_thread_for(seconds: float) -> None:
@@ -33,7 +33,7 @@ def test_a_deliberate_block_is_measured_and_its_code_is_caught(qtbot) -> None:
 def test_the_benchmarks_event_loop_sleeps_between_events(qtbot) -> None:
     """A processEvents polling loop burns a core and inflates the stalls it measures; run_event_loop
     blocks in the OS like app.exec(), runs timers, and stops on time or as soon as `until` holds."""
-    from fabricscope.gui.stall_watch import run_event_loop
+    from benchmarks.stall_watch import run_event_loop
 
     ticks: list[float] = []
     timer = QTimer()

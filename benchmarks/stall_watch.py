@@ -6,8 +6,8 @@ could not run). A plain Python thread watches the beats: when the GUI thread
 has been silent for ``catch_ms`` it takes the GUI thread's Python stack
 (``sys._current_frames``), so a stall comes with the code that caused it.
 
-Used by ``benchmarks/bench_gui_stalls.py`` and the live-view benchmark; set
-``FABRICSCOPE_STALL_LOG_MS`` to have the app print stalls longer than that.
+Used by ``benchmarks/bench_gui_stalls.py``, ``benchmarks/bench_live.py`` and
+``tests/gui/test_stall_watch.py``; ``log_ms`` prints each stall longer than that.
 Benchmarks drive Qt with :func:`run_event_loop`, which sleeps in the OS between
 events as ``app.exec()`` does: a ``processEvents`` polling loop keeps one core
 busy and so inflates the very stalls it measures.
