@@ -96,7 +96,6 @@ def test_wrinkles_change_the_shading_more_than_a_smooth_swell():
 
 
 def test_build_other_and_varied_renderers_and_reject_unknown():
-    pytest.importorskip("torch")  # fabricscope.train.data holds the torch-side augmentation too
     from fabricscope.train.data import OTHER_SEED0, build
 
     a = build(4, OTHER_SEED0, renderer="other", workers=1)

@@ -8,6 +8,8 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
+from fabricscope.train import augment as A  # noqa: E402  (needs torch, checked above)
+
 
 def test_tiny_train_and_export(tmp_path):
     import onnxruntime as ort
@@ -105,12 +107,12 @@ def test_augment_on_a_named_device_draws_the_same_batch():
 
     arrays = D.build(6, D.TRAIN_SEED0, workers=1)
     args = (arrays.images, arrays.masks, arrays.has_hole, arrays.wrinkled)
-    plain = D.augment(*args, torch.Generator().manual_seed(3), crop=128, focus=0.8)
-    named = D.augment(*args, torch.Generator().manual_seed(3), crop=128, focus=0.8, device=torch.device("cpu"))
+    plain = A.augment(*args, torch.Generator().manual_seed(3), crop=128, focus=0.8)
+    named = A.augment(*args, torch.Generator().manual_seed(3), crop=128, focus=0.8, device=torch.device("cpu"))
     for field in ("x", "hole", "wrinkle", "cells", "fine"):
         assert torch.equal(getattr(plain, field), getattr(named, field)), field
     # a device generator for the pixel noise changes the noise only, not the views or their targets
-    noisy = D.augment(*args, torch.Generator().manual_seed(3), crop=128, focus=0.8, noise_gen=torch.Generator())
+    noisy = A.augment(*args, torch.Generator().manual_seed(3), crop=128, focus=0.8, noise_gen=torch.Generator())
     assert torch.equal(noisy.cells, plain.cells) and torch.equal(noisy.hole, plain.hole)
     assert not torch.equal(noisy.x, plain.x)
 
@@ -135,15 +137,14 @@ def test_cell_weight_option_defaults_to_the_shipped_recipe():
 
 
 def test_focused_crops_keep_a_hole_in_view():
-    from fabricscope.train import data as D
 
     n = 64
     images = np.full((n, 224, 224, 3), 160, np.uint8)
     masks = np.zeros((n, 56, 56), np.uint8)
     masks[:, 2:6, 2:6] = 16  # a 16-px hole near the top-left corner: most 128-px crops miss it
     has_hole, wrinkled = np.ones(n, bool), np.zeros(n, bool)
-    anywhere = D.augment(images, masks, has_hole, wrinkled, torch.Generator().manual_seed(0), crop=128)
-    focused = D.augment(images, masks, has_hole, wrinkled, torch.Generator().manual_seed(0), crop=128, focus=1.0)
+    anywhere = A.augment(images, masks, has_hole, wrinkled, torch.Generator().manual_seed(0), crop=128)
+    focused = A.augment(images, masks, has_hole, wrinkled, torch.Generator().manual_seed(0), crop=128, focus=1.0)
     assert (anywhere.hole == 1).sum() < n // 2
     assert (focused.hole == 1).all()
     assert ((focused.cells == 1).flatten(1).any(1)).all()
@@ -152,7 +153,6 @@ def test_focused_crops_keep_a_hole_in_view():
 def test_sharp_below_spares_small_holes_the_blur_and_nothing_else():
     """Hole views showing fewer than ``sharp_below`` hole pixels skip blur and down-up sampling; every other
     view, every target and every random draw stay as in the shipped recipe."""
-    from fabricscope.train import data as D
 
     n = 64
     rng = np.random.default_rng(0)
@@ -161,8 +161,8 @@ def test_sharp_below_spares_small_holes_the_blur_and_nothing_else():
     masks[: n // 2, 27:29, 27:29] = 16  # a 64-px hole at the centre of the first half
     has_hole, wrinkled = np.arange(n) < n // 2, np.zeros(n, bool)
     args = (images, masks, has_hole, wrinkled)
-    plain = D.augment(*args, torch.Generator().manual_seed(1), strength=1e-6)
-    sharp = D.augment(*args, torch.Generator().manual_seed(1), strength=1e-6, sharp_below=150)
+    plain = A.augment(*args, torch.Generator().manual_seed(1), strength=1e-6)
+    sharp = A.augment(*args, torch.Generator().manual_seed(1), strength=1e-6, sharp_below=150)
     for field in ("hole", "wrinkle", "cells", "fine"):
         assert torch.equal(getattr(plain, field), getattr(sharp, field)), field
     assert torch.equal(plain.x[n // 2 :], sharp.x[n // 2 :])  # no hole: the same optics
@@ -174,7 +174,7 @@ def test_sharp_below_spares_small_holes_the_blur_and_nothing_else():
     assert 0 < int(softened.sum()) < n // 2  # some small-hole views were blurred in the recipe, none now
     assert torch.equal(plain.x[: n // 2][~softened], sharp.x[: n // 2][~softened])
     # the hole is small only below the limit: 64 shown pixels are not under 50
-    assert torch.equal(D.augment(*args, torch.Generator().manual_seed(1), strength=1e-6, sharp_below=50).x, plain.x)
+    assert torch.equal(A.augment(*args, torch.Generator().manual_seed(1), strength=1e-6, sharp_below=50).x, plain.x)
 
 
 def test_images_smaller_than_the_crop_train_at_their_own_size():
@@ -201,14 +201,13 @@ def test_augment_targets_follow_the_mask():
 
     arrays = D.build(6, D.TRAIN_SEED0 + 50, workers=1)
     g = torch.Generator().manual_seed(0)
-    b = D.augment(arrays.images, arrays.masks, arrays.has_hole, arrays.wrinkled, g, strength=0.0)
+    b = A.augment(arrays.images, arrays.masks, arrays.has_hole, arrays.wrinkled, g, strength=0.0)
     assert b.x.shape == (6, 3, 224, 224)
     assert (b.hole == torch.from_numpy(arrays.has_hole).long()).all()
     assert ((b.cells == 1).flatten(1).any(1) <= torch.from_numpy(arrays.has_hole)).all()
 
 
 def test_crops_cut_the_view_at_the_input_scale():
-    from fabricscope.train import data as D
 
     n = 8
     images = np.full((n, 224, 224, 3), 160, np.uint8)
@@ -217,7 +216,7 @@ def test_crops_cut_the_view_at_the_input_scale():
     masks[:, 26:30, 26:30] = 16  # a 16 x 16 px hole at the centre: inside every 160-px crop
     has_hole, wrinkled = np.ones(n, bool), np.zeros(n, bool)
     g = torch.Generator().manual_seed(0)
-    b = D.augment(images, masks, has_hole, wrinkled, g, strength=1e-6, crop=160)
+    b = A.augment(images, masks, has_hole, wrinkled, g, strength=1e-6, crop=160)
     assert b.x.shape == (n, 3, 160, 160) and b.cells.shape == (n, 5, 5) and b.fine.shape == (n, 20, 20)
     assert (b.hole == 1).all()
     # 256 dark pixels whatever the crop's position; a resize to 160 px would leave ~131
@@ -227,9 +226,9 @@ def test_crops_cut_the_view_at_the_input_scale():
     assert ((dark > 200) & (dark < 320)).all(), dark
     assert ((b.cells == 1).flatten(1).sum(1) >= 1).all() and ((b.cells == 1).flatten(1).sum(1) <= 4).all()
     with pytest.raises(ValueError, match="multiple of 32"):
-        D.augment(images, masks, has_hole, wrinkled, g, crop=150)
+        A.augment(images, masks, has_hole, wrinkled, g, crop=150)
     with pytest.raises(ValueError, match="needs augmentation"):
-        D.augment(images, masks, has_hole, wrinkled, g, strength=0.0, crop=160)
+        A.augment(images, masks, has_hole, wrinkled, g, strength=0.0, crop=160)
 
 
 def test_metrics():

@@ -13,7 +13,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from fabricscope.train.data import Arrays, augment
+from fabricscope.train.augment import augment
+from fabricscope.train.data import Arrays
 from fabricscope.train.model import FabricNet, pool_map
 from fabricscope.train.pretrained import PretrainedNet
 from fabricscope.train.resume import Loop, RunState, load, save
