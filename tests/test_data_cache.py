@@ -70,6 +70,6 @@ def test_an_incomplete_cache_is_not_used(tmp_path):
 
 
 def test_the_cache_folder_does_not_change_the_recorded_command():
-    from fabricscope.train.__main__ import COMMAND, command_of
+    from fabricscope.train.fit import COMMAND, command_of
 
     assert command_of(["--data-cache", "runs/data", "--steps", "9"]) == COMMAND + " --steps 9"

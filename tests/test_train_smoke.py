@@ -86,7 +86,7 @@ def test_precision_choice():
 
 
 def test_training_device_choice_fails_early_and_clearly():
-    from fabricscope.train.__main__ import parse
+    from fabricscope.train.fit import parse
     from fabricscope.train.trainer import TrainConfig, train, training_device
 
     assert training_device("cpu") == torch.device("cpu")
@@ -118,7 +118,7 @@ def test_augment_on_a_named_device_draws_the_same_batch():
 
 
 def test_card_records_the_command_that_trained():
-    from fabricscope.train.__main__ import COMMAND, command_of
+    from fabricscope.train.fit import COMMAND, command_of
 
     assert command_of(["--out", "/tmp/m"]) == COMMAND
     assert command_of(["--out=/tmp/m", "--device", "cuda", "--batch", "256"]) == COMMAND + " --device cuda --batch 256"
@@ -127,7 +127,7 @@ def test_card_records_the_command_that_trained():
 
 
 def test_cell_weight_option_defaults_to_the_shipped_recipe():
-    from fabricscope.train.__main__ import parse
+    from fabricscope.train.fit import parse
     from fabricscope.train.trainer import TrainConfig
 
     assert parse([]).cell_weight == TrainConfig.cell_weight == 3.0
@@ -293,7 +293,7 @@ def test_pooling_study_runs_both_arms_by_the_shipped_recipe(tmp_path):
 
 
 def test_stages_option_reads_and_writes_the_backbone_layout():
-    from fabricscope.train.__main__ import parse
+    from fabricscope.train.fit import parse
     from fabricscope.train.model import DEFAULT_STAGES, FabricNet, format_stages, parse_stages
 
     assert parse([]).stages == DEFAULT_STAGES  # the shipped model's layout

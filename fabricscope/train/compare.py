@@ -171,7 +171,11 @@ def table(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m fabricscope.train compare",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("new", type=Path, help="the candidate .onnx")
     ap.add_argument("baseline", type=Path, help="the .onnx to compare against (e.g. the shipped model)")
     ap.add_argument("--n", type=int, default=2000, help="held-out test images (default 2000)")

@@ -148,7 +148,11 @@ def evaluate(
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m fabricscope.train evaluate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--model", type=Path, default=Path("models/fabric_inspector.onnx"))
     ap.add_argument("--n", type=int, default=2000, help="held-out test images (default 2000)")
     ap.add_argument("--n-shift", type=int, default=150, help="images for the shift-invariance study")

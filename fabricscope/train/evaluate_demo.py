@@ -102,7 +102,11 @@ def table(results: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m fabricscope.train demo",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--model", type=Path, default=Path("models/fabric_inspector.onnx"))
     ap.add_argument("--baseline", type=Path, default=None, help="a second .onnx scored on the same frames")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="demo strips (the app shows seed 0)")

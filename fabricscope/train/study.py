@@ -104,7 +104,11 @@ def table(results: dict[str, dict[str, Any]], steps: int, batch: int, start: str
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m fabricscope.train study",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--out", type=Path, default=Path("models"))
     ap.add_argument("--n-train", type=int, default=16000)
     ap.add_argument("--n-val", type=int, default=1000)
