@@ -83,6 +83,7 @@ def run(n_images: int, model: Path, side: int = 64, gil_switch_s: float | None =
     from benchmarks.stall_watch import StallWatch, run_event_loop
     from fabricscope.gui.app import apply_theme, collect_garbage_on_gui_thread, share_the_gil
     from fabricscope.gui.batch_tab import BatchTab
+    from fabricscope.state import AppState
 
     app = QApplication.instance() or QApplication([])
     apply_theme(app)
@@ -92,7 +93,7 @@ def run(n_images: int, model: Path, side: int = 64, gil_switch_s: float | None =
     else:
         sys.setswitchinterval(gil_switch_s)
     folder = make_folder(Path(tempfile.mkdtemp(prefix="bench_stalls_")), n_images, side)
-    tab = BatchTab(load_like_the_app(model))
+    tab = BatchTab(AppState(load_like_the_app(model)))
     tab.resize(1400, 900)
     tab.show()
     tab.table.sortByColumn(tab.model.column_of("prob", 0), Qt.SortOrder.DescendingOrder)

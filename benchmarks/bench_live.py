@@ -87,7 +87,7 @@ def run(minutes: float, model: Path | None, warmup: float = 6.0) -> dict:
     live = window.live
 
     run_event_loop(warmup)  # model load, demo strip rendering, first frames
-    if live.inspector is None:
+    if window.state.inspector is None:
         raise RuntimeError(f"model did not load: {live.last_error}")
     live.latency_log = []
     # responsiveness: a 5 ms GUI-thread heartbeat; late beats are how long the GUI thread stalled
@@ -108,7 +108,7 @@ def run(minutes: float, model: Path | None, warmup: float = 6.0) -> dict:
     model_ms = [x[1] for x in log]
     result = {
         "model": model_desc,
-        "provider": live.inspector.provider_report.active,
+        "provider": window.state.inspector.provider_report.active,
         "seconds": round(elapsed, 1),
         "source_fps": round((live.slot.received - received0) / elapsed, 1),
         "displayed_fps": round((live.feed.frames_painted - painted0) / elapsed, 1),

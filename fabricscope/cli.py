@@ -34,6 +34,7 @@ from .engine.inspector import DEFAULT_MODEL, Inspector, ModelError
 from .engine.report import ReportError, check_writable, existing_report
 from .engine.row_schema import RowSchema
 from .engine.summary import Summary, duration_text
+from .engine.thresholds import Thresholds
 from .synth.renderers import RENDERERS
 
 EXIT_OK, EXIT_FLAGGED, EXIT_USAGE, EXIT_NOT_INSPECTED = 0, 1, 2, 3
@@ -296,7 +297,9 @@ class Table:
 # --- commands ---------------------------------------------------------------------------------
 
 
-def _start_ray(args: argparse.Namespace, inspector: Inspector, cluster: contextlib.ExitStack) -> ray_engine.RayScorer:
+def _start_ray(
+    args: argparse.Namespace, inspector: Inspector, thresholds: Thresholds, cluster: contextlib.ExitStack
+) -> ray_engine.RayScorer:
     """Start a local Ray or join ``--address`` (closed with ``cluster``); the scorer that runs there."""
     if not args.quiet:
         _err(f"ray: joining the cluster at {args.address}" if args.address else "ray: starting a local Ray")
@@ -311,6 +314,7 @@ def _start_ray(args: argparse.Namespace, inspector: Inspector, cluster: contextl
         num_gpus=args.num_gpus,
         batch_size=args.batch_size,
         max_pixels=int(args.max_megapixels * 1e6),
+        thresholds=thresholds,
     )
 
 
@@ -351,11 +355,12 @@ def cmd_score(args: argparse.Namespace) -> int:
                 "or --overwrite to replace it"
             )
     inspector = _open_inspector(args)
+    thresholds = Thresholds.of(inspector.spec)
     for head, value in args.threshold:
         try:
-            inspector.set_threshold(head, value)
+            thresholds = thresholds.with_(head, value)
         except KeyError:
-            heads = ", ".join(inspector.thresholds)
+            heads = ", ".join(thresholds)
             raise UsageError(f"--threshold: this model has no head {head!r} (heads: {heads})") from None
     try:
         files = (ray_engine.find_inputs if args.engine == "ray" else discovery.find_images)(args.paths, args.recursive)
@@ -386,7 +391,7 @@ def cmd_score(args: argparse.Namespace) -> int:
             table.row(s)
 
     cluster = contextlib.ExitStack()  # a Ray started for this run is shut down at its end
-    scorer = _start_ray(args, inspector, cluster) if args.engine == "ray" else None
+    scorer = _start_ray(args, inspector, thresholds, cluster) if args.engine == "ray" else None
     try:
         summary = batch.score_folder(
             inspector,
@@ -403,6 +408,7 @@ def cmd_score(args: argparse.Namespace) -> int:
             on_row=on_row,
             on_progress=progress,
             scorer=scorer,
+            thresholds=thresholds,
         )
     except (ReportError, ModelError, ray_engine.ClusterError) as exc:
         if progress is not None:

@@ -120,13 +120,13 @@ def main(argv: list[str] | None = None) -> int:
 
     def scored() -> None:
         res = tab.model.results
-        counts = res.counts()
+        counts = res.counts(tab.judge)
         if counts["files"] != N_IMAGES + 3:
             fail(f"scored {counts['files']} files, expected {N_IMAGES + 3}")
             return
         hole_k = next(k for k, h in enumerate(res.heads) if h.name == "hole")
         tab.table.sortByColumn(tab.model.column_of("prob", hole_k), Qt.SortOrder.DescendingOrder)
-        flags, probs = res.flags(), res.probs
+        flags, probs = res.flags(tab.judge), res.probs
         candidates = []
         for entry, name in enumerate(res.names):
             g = labels.get(name)
@@ -157,17 +157,14 @@ def main(argv: list[str] | None = None) -> int:
             QTimer.singleShot(1500, grab)
             return
         g = labels[res.names[entry]]
-        inspection = res.judged(entry)
-        assert inspection is not None
-        heads = ", ".join(
-            f"P({h.name}) {h.prob:.3f} ({h.spec.labels[1] if h.flag else h.spec.labels[0]})" for h in inspection.heads
-        )
+        inspection = res.entries[entry].inspection
+        heads = ", ".join(f"P({h.name}) {h.prob:.3f} ({tab.judge.label(h)})" for h in inspection.heads)
         print(f"selected: {g.name} (table row {proxy_index.row() + 1}) — {heads}")
         print(
             f"  generator: {g.kind}, hole sizes {[round(s, 3) for s in g.hole_sizes]} of the side, "
             f"mean brightness {g.brightness:.0f}/255"
         )
-        print(f"  thresholds {res.threshold_map()}; small-hole candidates (P per head, brightness):")
+        print(f"  thresholds {dict(tab.judge)}; small-hole candidates (P per head, brightness):")
         for c in sorted(candidates):
             p_text = " ".join(f"{p:.3f}" for p in probs[c[-1]])
             print(f"    {res.names[c[-1]]}  {p_text}  {c[2]:.0f}  {labels[res.names[c[-1]]].kind}")

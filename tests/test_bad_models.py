@@ -23,6 +23,7 @@ from toy_model import HEADS, build_toy_model, fabric_like, toy_metadata
 
 from fabricscope import cli
 from fabricscope.engine.inspector import Inspector, ModelError
+from fabricscope.engine.thresholds import Thresholds
 
 
 def _edit(src: Path, dst: Path, change: Callable[[onnx.ModelProto], None]) -> Path:
@@ -259,7 +260,7 @@ def test_external_data_inside_the_model_folder_still_loads(toy_model: Path, tmp_
     path = _edit(toy_model, tmp_path / "m.onnx", _external("weights.bin"))
     ins = Inspector(path, provider="cpu", threads=1)
     holed = ins.inspect(fabric_like(0, hole_at=(2, 5)))
-    assert holed.head("hole").flag and holed.head("hole").strongest == (2, 5)
+    assert Thresholds.of(ins.spec).flag(holed.head("hole")) and holed.head("hole").strongest == (2, 5)
 
 
 def test_cli_info_refuses_a_broken_model_too(broken: dict[str, Path], capsys: pytest.CaptureFixture) -> None:

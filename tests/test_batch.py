@@ -15,6 +15,7 @@ from toy_model import fabric_like
 from fabricscope.engine import batch, decode_pool, discovery, heatmap_render, pipeline, report, row_schema, speed
 from fabricscope.engine.inspector import Inspector
 from fabricscope.engine.report import ReportError, ReportWriter
+from fabricscope.engine.thresholds import Thresholds
 
 
 @pytest.fixture(scope="module")
@@ -335,7 +336,7 @@ def test_overlay_is_smooth_and_hottest_where_the_hole_is(inspector: Inspector) -
     row, col = np.unravel_index(np.argmax(up), up.shape)
     assert row // 32 == 5 and col // 32 == 1
     assert np.abs(np.diff(up, axis=1)).max() < np.ptp(up) / 4  # no blocky 7x7 jumps
-    picture = heatmap_render.render_overlay(frame, ins, height=160)
+    picture = heatmap_render.render_overlay(frame, ins, Thresholds.of(inspector.spec), height=160)
     title, header, footer, _ = heatmap_render.layout(160)
     panel = heatmap_render.MIN_PANEL_WIDTH  # a 160-px image is centred in a panel wide enough for its text
     assert picture.shape == (title + header + 160 + footer, 2 * panel + heatmap_render.PANEL_GAP, 3)
@@ -355,24 +356,26 @@ def test_overlay_verdict_follows_the_threshold(inspector: Inspector) -> None:
     """PASS or FAIL per head is chosen from P against that head's threshold, and drawn in its colour."""
     ins = inspector.inspect(fabric_like(4, hole_at=(2, 5)))
     p = ins.head("hole").prob
-    fail = ins.with_thresholds({"hole": max(p - 0.05, 0.01), "wrinkle": 0.99})
-    passed = ins.with_thresholds({"hole": min(p + 0.05, 0.99), "wrinkle": 0.99})
-    assert heatmap_render.verdict(fail.head("hole")) == "FAIL" and heatmap_render.verdict(passed.head("hole")) == "PASS"
-    assert ">= threshold" in heatmap_render._caption(fail.head("hole"))
-    assert "< threshold" in heatmap_render._caption(passed.head("hole"))
+    fail = Thresholds.from_mapping({"hole": max(p - 0.05, 0.01), "wrinkle": 0.99})
+    passed = Thresholds.from_mapping({"hole": min(p + 0.05, 0.99), "wrinkle": 0.99})
+    hole = ins.head("hole")
+    assert heatmap_render.verdict(hole, fail["hole"]) == "FAIL"
+    assert heatmap_render.verdict(hole, passed["hole"]) == "PASS"
+    assert ">= threshold" in heatmap_render._caption(hole, fail["hole"])
+    assert "< threshold" in heatmap_render._caption(hole, passed["hole"])
     frame = fabric_like(4, hole_at=(2, 5))
     red, green = heatmap_render.FAIL_COLOUR, heatmap_render.PASS_COLOUR
-    pic = heatmap_render.render_overlay(frame, fail)
+    pic = heatmap_render.render_overlay(frame, ins, fail)
     assert _badge_pixels(pic, 0, red) > 200 and _badge_pixels(pic, 0, green) == 0
     assert _badge_pixels(pic, 1, green) > 200 and _badge_pixels(pic, 1, red) == 0  # wrinkle passes at 0.99
-    pic = heatmap_render.render_overlay(frame, passed)
+    pic = heatmap_render.render_overlay(frame, ins, passed)
     assert _badge_pixels(pic, 0, green) > 200 and _badge_pixels(pic, 0, red) == 0
 
 
 def test_overlay_has_the_map_grid_and_a_colour_bar(inspector: Inspector) -> None:
     frame = np.full((224, 224, 3), 60, np.uint8)
     ins = inspector.inspect(frame)
-    pic = heatmap_render.render_overlay(frame, ins, height=320).astype(int)
+    pic = heatmap_render.render_overlay(frame, ins, Thresholds.of(inspector.spec), height=320).astype(int)
     title, header, _, _ = heatmap_render.layout(320)
     image = pic[title + header : title + header + 320, :320]  # the first panel's image
     brightness = image.sum(axis=-1)
@@ -393,10 +396,11 @@ def test_overlay_has_the_map_grid_and_a_colour_bar(inspector: Inspector) -> None
 def test_overlay_title_is_the_file_name_and_long_names_are_cut(inspector: Inspector, tmp_path: Path) -> None:
     frame = fabric_like(1)
     ins = inspector.inspect(frame)
-    small = heatmap_render.render_overlay(frame, ins, height=100, title="x" * 500)  # never loops, never overflows
+    shipped = Thresholds.of(inspector.spec)
+    small = heatmap_render.render_overlay(frame, ins, shipped, height=100, title="x" * 500)  # never loops or overflows
     assert small.shape[1] == 2 * heatmap_render.MIN_PANEL_WIDTH + heatmap_render.PANEL_GAP
     src = save(tmp_path / "tall.png", np.asarray(Image.fromarray(frame).resize((60, 400))))
-    out = heatmap_render.write_overlay(src, ins, tmp_path / "o.png")
+    out = heatmap_render.write_overlay(src, ins, Thresholds.of(inspector.spec), tmp_path / "o.png")
     with Image.open(out) as img:
         assert img.width == 2 * heatmap_render.MIN_PANEL_WIDTH + heatmap_render.PANEL_GAP
 

@@ -38,7 +38,7 @@ def model_prob(class_map: np.ndarray, pooling: str) -> float:
 
 
 def head_result(class_map: np.ndarray, pooling: str) -> HeadResult:
-    return HeadResult(SPECS[pooling], class_map, model_prob(class_map, pooling), 0.5)
+    return HeadResult(SPECS[pooling], class_map, model_prob(class_map, pooling))
 
 
 @settings(max_examples=300, deadline=None)

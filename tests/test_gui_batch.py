@@ -15,8 +15,10 @@ from toy_model import fabric_like
 from fabricscope.engine import batch, discovery, row_schema
 from fabricscope.engine.inspector import Inspector
 from fabricscope.engine.report import read_rows
+from fabricscope.engine.thresholds import Thresholds
 from fabricscope.gui.batch_model import SORT_ROLE
 from fabricscope.gui.batch_tab import BatchTab
+from fabricscope.state import AppState
 
 HOLED = {"a03.png", "a07.png", "sub/b01.png"}
 BAD = {"corrupt.jpg": b"\xff\xd8\xff\xe0 not really a jpeg" * 3, "empty.png": b"", "notes.jpg": b"hello, not a picture"}
@@ -57,7 +59,7 @@ def inspector(toy_model: Path) -> Inspector:
 
 @pytest.fixture
 def tab(qtbot, inspector: Inspector) -> BatchTab:
-    widget = BatchTab(inspector)
+    widget = BatchTab(AppState(inspector))
     qtbot.addWidget(widget)
     widget.resize(1400, 800)
     widget.show()
@@ -138,14 +140,16 @@ def test_thresholds_rejudge_without_running_the_model(qtbot, tab: BatchTab, fold
     holed_row = tab.model.results.names.index("a03.png")
     assert tab.model.index(holed_row, verdict).data() == "hole"
     tab.proxy.set_mode("flagged")
-    with qtbot.waitSignal(tab.thresholds_changed):
-        tab.set_thresholds({"hole": 0.999, "wrinkle": 0.999})
+    with qtbot.waitCallback() as changed:
+        tab.state.thresholds_changed.connect(changed)
+        tab.state.update_thresholds({"hole": 0.999, "wrinkle": 0.999})
+    tab.state.thresholds_changed.disconnect(changed)
     assert tab.proxy.rowCount() == 0
     assert tab.model.index(holed_row, verdict).data() == "intact"
-    assert tab.model.results.counts()["flagged"] == 0
+    assert tab.model.results.counts(tab.judge)["flagged"] == 0
     # The summary's spin box is another way in; the histogram line follows it.
     tab.summary.histograms[0].spin.setValue(0.01)
-    assert tab.thresholds()["hole"] == pytest.approx(0.01)
+    assert tab.state.thresholds["hole"] == pytest.approx(0.01)
     assert tab.summary.histograms[0].line.value() == pytest.approx(0.01)
     assert tab.proxy.rowCount() == 13  # every readable image
     assert CountingInspector.runs == runs
@@ -182,15 +186,15 @@ def test_no_prompt_answer_keeps_running(qtbot, tab: BatchTab, folder: Path, monk
 @pytest.mark.parametrize("suffix", [".csv", ".json", ".jsonl"])
 def test_export_round_trips_with_the_cli_columns(qtbot, tab: BatchTab, inspector, folder, tmp_path, suffix) -> None:
     score(qtbot, tab, [folder], recursive=True)
-    tab.set_thresholds({"hole": 0.3})
+    tab.state.update_thresholds({"hole": 0.3})
     out = tmp_path / f"table{suffix}"
     assert tab.export_table(out)
     qtbot.waitUntil(lambda: tab.exporter is None, timeout=30_000)
     got = read_rows(out)
     # The engine's own report of the same folder at the same thresholds, as `fabricscope score` writes it.
-    inspector.set_threshold("hole", 0.3)
+    at = Thresholds.of(inspector.spec).with_("hole", 0.3)
     cli = tmp_path / f"cli{suffix}"
-    batch.score_folder(inspector, discovery.find_images([folder], True), report=cli)
+    batch.score_folder(inspector, discovery.find_images([folder], True), report=cli, thresholds=at)
     want = read_rows(cli)
     assert len(got) == 17
     assert list(got[0]) == row_schema.columns(inspector.spec)
@@ -222,7 +226,7 @@ def test_selecting_a_row_decodes_it_and_shows_its_inspection(qtbot, tab: BatchTa
     rgb, inspection, path = sig.args
     assert path == folder / "a07.png"
     assert rgb.shape == (224, 224, 3)
-    assert inspection.head("hole").flag and inspection.head("hole").strongest == (3, 4)
+    assert tab.judge.flag(inspection.head("hole")) and inspection.head("hole").strongest == (3, 4)
     assert "a07.png" in tab.detail_title.text()
     # The live view's widgets: the frame with the deciding head's overlay, one 7x7 panel per head.
     detail = tab.detail
@@ -234,7 +238,7 @@ def test_selecting_a_row_decodes_it_and_shows_its_inspection(qtbot, tab: BatchTa
     assert detail.panels[0].head.prob == pytest.approx(inspection.head("hole").prob)
     # A panel's threshold re-judges the table too.
     detail.panels[0].threshold.setValue(1.0)
-    assert tab.thresholds()["hole"] == pytest.approx(1.0)
+    assert tab.state.thresholds["hole"] == pytest.approx(1.0)
     assert tab.summary.histograms[0].threshold == pytest.approx(1.0)
     assert tab.model.index(row, tab.model.column_of("verdict", 0)).data() == "intact"
     qtbot.waitUntil(lambda: detail.panels[0].verdict_text == "PASS", timeout=10_000)
@@ -308,12 +312,12 @@ def test_main_window_batch_tab_takes_drops_and_shares_thresholds(qtbot, toy_mode
     assert tab.running
     qtbot.waitUntil(lambda: not tab.running, timeout=60_000)
     assert len(tab.model.results) == 17
-    tab.set_thresholds({"hole": 0.8})
-    assert win.live.thresholds["hole"] == pytest.approx(0.8)  # the live view judges at the same threshold
-    win.live.set_threshold("hole", 0.6)
+    tab.state.update_thresholds({"hole": 0.8})
+    assert win.state.thresholds["hole"] == pytest.approx(0.8)  # the live view judges at the same threshold
+    win.state.set_threshold("hole", 0.6)
     win.tabs.setCurrentWidget(win.live)
     win.tabs.setCurrentWidget(tab)  # coming back picks up the live view's change
-    assert tab.thresholds()["hole"] == pytest.approx(0.6)
+    assert tab.judge["hole"] == pytest.approx(0.6)
     win.close()
 
 
@@ -405,7 +409,7 @@ def test_table_headers_fit_names_elide_in_the_middle_and_fails_at_only_on_fails(
     assert tab.model.index(res.names.index("a03.png"), fails_col).data() == "hole (3, 4)"
     assert tab.model.index(res.names.index("a00.png"), fails_col).data() is None  # passes: nothing to explain
     assert tab.model.index(res.names.index("empty.png"), fails_col).data() is None
-    tab.set_thresholds({"wrinkle": 0.0})  # every inspected row now fails on its whole wrinkle map too
+    tab.state.update_thresholds({"wrinkle": 0.0})  # every inspected row now fails on its whole wrinkle map too
     assert tab.model.index(res.names.index("a03.png"), fails_col).data() == "hole (3, 4), wrinkle (map)"
     assert tab.model.index(res.names.index("a00.png"), fails_col).data() == "wrinkle (map)"
 
@@ -420,9 +424,10 @@ def test_deciding_head_shows_a_failing_hole_before_a_failing_wrinkle() -> None:
     cmap = np.zeros((2, 7, 7), np.float32)
 
     def heads(p_hole: float, p_wrinkle: float) -> tuple[HeadResult, ...]:
-        return (HeadResult(hole_spec, cmap, p_hole, 0.5), HeadResult(wrinkle_spec, cmap, p_wrinkle, 0.5))
+        return (HeadResult(hole_spec, cmap, p_hole), HeadResult(wrinkle_spec, cmap, p_wrinkle))
 
-    assert deciding_head(heads(0.7, 0.99)).name == "hole"  # both fail: the hole, which the wrinkle map would hide
-    assert deciding_head(heads(0.2, 0.99)).name == "wrinkle"  # only the wrinkle head fails
-    assert deciding_head(heads(0.2, 0.3)).name == "wrinkle"  # both pass: the higher P
-    assert deciding_head(()) is None
+    at = Thresholds.from_mapping({"hole": 0.5, "wrinkle": 0.5})
+    assert deciding_head(heads(0.7, 0.99), at).name == "hole"  # both fail: the hole, which the wrinkle map would hide
+    assert deciding_head(heads(0.2, 0.99), at).name == "wrinkle"  # only the wrinkle head fails
+    assert deciding_head(heads(0.2, 0.3), at).name == "wrinkle"  # both pass: the higher P
+    assert deciding_head((), at) is None

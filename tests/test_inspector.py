@@ -10,14 +10,16 @@ from toy_model import build_toy_model, fabric_like, toy_metadata
 from fabricscope.engine import providers
 from fabricscope.engine.inspector import Inspector, ModelError
 from fabricscope.engine.pooling import defect_probability, softmax2
+from fabricscope.engine.thresholds import Thresholds
 
 
 def test_inspect_flags_a_single_dark_hole_and_finds_its_cell(toy_model: Path) -> None:
     ins = Inspector(toy_model, provider="cpu")
     clean = ins.inspect(fabric_like(1))
     holed = ins.inspect(fabric_like(1, hole_at=(2, 5)))
-    assert not clean.head("hole").flag
-    assert holed.head("hole").flag
+    shipped = Thresholds.of(ins.spec)
+    assert not shipped.flag(clean.head("hole"))
+    assert shipped.flag(holed.head("hole"))
     assert holed.head("hole").strongest == (2, 5)
     assert holed.head("hole").class_map.shape == (2, 7, 7)
     assert holed.head("hole").cells.shape == (7, 7)
@@ -49,9 +51,10 @@ def test_thresholds_rejudge_without_running_the_model(toy_model: Path) -> None:
     ins = Inspector(toy_model, provider="cpu")
     result = ins.inspect(fabric_like(1, hole_at=(3, 3)))
     prob = result.head("hole").prob
-    assert result.with_thresholds({"hole": min(1.0, prob + 0.01)}).head("hole").flag is False
-    assert result.with_thresholds({"hole": prob}).head("hole").flag is True
-    data = json.loads(json.dumps(result.to_dict()))
+    shipped = Thresholds.of(ins.spec)
+    assert shipped.with_("hole", min(1.0, prob + 0.01)).flag(result.head("hole")) is False
+    assert shipped.with_("hole", prob).flag(result.head("hole")) is True
+    data = json.loads(json.dumps(result.to_dict(shipped)))
     assert data["heads"]["hole"]["strongest_cell"] == [3, 3]
 
 

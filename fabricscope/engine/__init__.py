@@ -4,7 +4,8 @@ The CLI (``fabricscope.cli``) and the desktop app (``fabricscope.gui``) both cal
 modules; nothing here imports either of them, nor training (``lint-imports`` checks it).
 
 - the model: :mod:`.contract` (what an ONNX file declares), :mod:`.inspector` (image(s) in,
-  Inspection(s) out), :mod:`.providers`, :mod:`.onnx_external`
+  Inspection(s) out: probabilities and maps), :mod:`.thresholds` (the one immutable value that
+  turns probabilities into verdicts), :mod:`.providers`, :mod:`.onnx_external`
 - the maths: :mod:`.imaging` (decode, fit), :mod:`.pooling`, :mod:`.heatmap_render`
 - a batch run, in the order a file meets it: :mod:`.discovery` -> :mod:`.decode_pool` ->
   :mod:`.pipeline` -> :mod:`.row_schema` (the report row) -> :mod:`.report`; :mod:`.summary`;

@@ -28,6 +28,7 @@ from .pipeline import Scored, iter_scores
 from .report import ReportError, ReportWriter, path_key
 from .row_schema import RowSchema
 from .summary import Summary
+from .thresholds import Thresholds
 
 #: Scores files in input order, one :class:`Scored` per file, ``index`` its place in the
 #: files given: ``scorer(files, should_stop)``. :func:`iter_scores` bound to an inspector
@@ -78,6 +79,7 @@ def score_folder(
     on_row: Callable[[Scored], None] | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     scorer: Scorer | None = None,
+    thresholds: Thresholds | None = None,
 ) -> Summary:
     """Score ``files`` (from :func:`.discovery.find_images`) into an optional report; return a Summary.
 
@@ -86,6 +88,8 @@ def score_folder(
     ``"flagged"``), named by :func:`overlay_names`. ``on_row`` gets every
     newly scored file in order; ``on_progress`` is called after each batch.
     ``scorer``: what scores the files (default: :func:`iter_scores` on this machine).
+    ``thresholds`` judge the rows and choose the flagged overlays (default: the model's shipped ones);
+    a ``scorer`` given here judges its rows itself.
     Ctrl-C (KeyboardInterrupt) finishes the report before it propagates.
     Raises :class:`report.ReportError` before scoring anything if the report
     or the heatmap folder cannot be written, and ``ModelError`` if the model
@@ -97,6 +101,7 @@ def score_folder(
     if heatmaps_for not in ("all", "flagged"):
         raise ValueError(f"heatmaps_for must be 'all' or 'flagged', got {heatmaps_for!r}")
     schema = RowSchema.of(inspector.spec)
+    judge = thresholds if thresholds is not None else Thresholds.of(inspector.spec)
     summary = Summary(total=len(files), flagged_per_head=dict.fromkeys(schema.heads, 0))
     names: dict[Path, Path] = {}
     if heatmaps is not None:
@@ -133,9 +138,10 @@ def score_folder(
                 summary.heatmap_errors.append(f"{path}: {exc}")
 
     def overlay(path: Path, inspection: Inspection) -> None:
-        if overlay_pool is not None and (heatmaps_for == "all" or inspection.flagged):
+        if overlay_pool is not None and (heatmaps_for == "all" or judge.flagged(inspection)):
             out = heatmaps / names[path]  # type: ignore[operator]
-            overlays.append((path, overlay_pool.submit(write_overlay, path, inspection, out, max_pixels=max_pixels)))
+            job = overlay_pool.submit(write_overlay, path, inspection, judge, out, max_pixels=max_pixels)
+            overlays.append((path, job))
             collect(block_over=2 * batch_size)
 
     if scorer is None:
@@ -149,6 +155,7 @@ def score_folder(
                 should_stop=stop,
                 max_pixels=max_pixels,
                 decode_timeout_s=decode_timeout_s,
+                thresholds=judge,
             )
 
     start = time.perf_counter()

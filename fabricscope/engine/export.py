@@ -16,11 +16,12 @@ from .heatmap_render import write_overlay
 from .inspector import Inspection
 from .report import ReportWriter
 from .row_schema import RowSchema
+from .thresholds import Thresholds
 
 
 @dataclass(frozen=True)
 class ExportItem:
-    """One table row to export: the file, its inspection at the table's thresholds, or its error."""
+    """One table row to export: the file, its inspection (judged by the export's thresholds) or its error."""
 
     path: Path
     inspection: Inspection | None
@@ -31,17 +32,21 @@ def write_table(
     out: Path,
     items: Sequence[ExportItem],
     spec: ModelSpec,
+    thresholds: Thresholds,
     report: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> int:
-    """Write rows with the engine's writer and columns (the format follows the suffix); returns rows written."""
+    """Write rows at ``thresholds`` with the engine's writer and columns (the format follows the suffix).
+
+    Returns the number of rows written.
+    """
     n = 0
     schema = RowSchema.of(spec)
     with ReportWriter(out, schema.columns) as writer:
         for item in items:
             if should_stop is not None and should_stop():
                 break
-            writer.write(schema.row(item.path, item.inspection, item.error))
+            writer.write(schema.row(item.path, item.inspection, item.error, thresholds))
             n += 1
             if report is not None and n % 200 == 0:
                 report(n, len(items))
@@ -51,11 +56,12 @@ def write_table(
 def export_overlays(
     folder: Path,
     items: Sequence[ExportItem],
+    thresholds: Thresholds,
     report: Callable[[int, int], None],
     should_stop: Callable[[], bool],
     fmt: str = "jpg",
 ) -> tuple[int, list[str]]:
-    """Write each item's heatmap overlay into ``folder`` with the engine's renderer and names."""
+    """Write each item's heatmap overlay at ``thresholds`` into ``folder`` with the engine's renderer and names."""
     names = overlay_names([i.path for i in items], "." + fmt)
     written, errors = 0, []
     for k, item in enumerate(items):
@@ -64,7 +70,7 @@ def export_overlays(
         if item.inspection is None:
             continue
         try:
-            write_overlay(item.path, item.inspection, folder / names[item.path])
+            write_overlay(item.path, item.inspection, thresholds, folder / names[item.path])
             written += 1
         except Exception as exc:  # a file gone since scoring: reported, the rest go on
             errors.append(f"{item.path}: {exc}")

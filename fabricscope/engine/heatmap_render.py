@@ -23,6 +23,7 @@ from PIL import Image, ImageDraw, ImageFont
 from .imaging import MAX_PIXELS, decode_image
 from .inspector import HeadResult, Inspection
 from .pooling import cell_region
+from .thresholds import Thresholds
 
 #: Anchor colours of the map (dark blue -> purple -> orange -> yellow), 0..1 evenly spaced.
 _ANCHORS = np.array(
@@ -111,15 +112,15 @@ def _text_width(draw: ImageDraw.ImageDraw, text: str, fnt: ImageFont.ImageFont |
     return int(right - left)
 
 
-def verdict(head: HeadResult) -> str:
-    """'FAIL' when the head flags the image (P(defect) >= its threshold), else 'PASS'."""
-    return "FAIL" if head.flag else "PASS"
+def verdict(head: HeadResult, threshold: float) -> str:
+    """'FAIL' when the head flags the image (P(defect) >= ``threshold``), else 'PASS'."""
+    return "FAIL" if head.prob >= threshold else "PASS"
 
 
-def _caption(head: HeadResult) -> str:
+def _caption(head: HeadResult, threshold: float) -> str:
     """P against the threshold in words, e.g. 'P(hole) 0.68 >= threshold 0.45'."""
-    sign = ">=" if head.flag else "<"
-    return f"P({head.spec.labels[1]}) {head.prob:.2f} {sign} threshold {head.threshold:.2f}"
+    sign = ">=" if head.prob >= threshold else "<"
+    return f"P({head.spec.labels[1]}) {head.prob:.2f} {sign} threshold {threshold:.2f}"
 
 
 def layout(image_height: int) -> tuple[int, int, int, float]:
@@ -140,7 +141,7 @@ def _grid(rgb: np.ndarray, rows: int, cols: int) -> np.ndarray:
 
 
 def _colour_bar(
-    draw: ImageDraw.ImageDraw, canvas: Image.Image, box: tuple[int, int, int], head: HeadResult, scale: float
+    draw: ImageDraw.ImageDraw, canvas: Image.Image, box: tuple[int, int, int], threshold: float, scale: float
 ) -> None:
     """The colour scale 0..1 with ticks, the threshold marked by a white line, in ``box`` (left, top, right)."""
     left, top, right = box
@@ -148,14 +149,14 @@ def _colour_bar(
     bar_h = round(12 * scale)
     label_y = top + round(3 * scale)
     draw.text((left, label_y), "cell P(defect)", fill=(200, 200, 200), font=small)
-    legend = f"| threshold {head.threshold:.2f}"
+    legend = f"| threshold {threshold:.2f}"
     draw.text((right - _text_width(draw, legend, small), label_y), legend, fill=(255, 255, 255), font=small)
     bar_top = top + round(20 * scale)
     width = max(2, right - left)
     ramp = _LUT[np.linspace(0, 255, width).round().astype(np.uint8)]
     canvas.paste(Image.fromarray(np.repeat(ramp[None], bar_h, axis=0)), (left, bar_top))
     draw.rectangle((left - 1, bar_top - 1, right, bar_top + bar_h), outline=(120, 120, 120))
-    tx = left + round(head.threshold * (width - 1))
+    tx = left + round(threshold * (width - 1))
     draw.rectangle((tx - 2, bar_top - 4, tx + 2, bar_top + bar_h + 3), fill=(0, 0, 0))
     draw.rectangle((tx - 1, bar_top - 3, tx + 1, bar_top + bar_h + 2), fill=(255, 255, 255))
     tick_y = bar_top + bar_h + round(3 * scale)
@@ -167,8 +168,10 @@ def _colour_bar(
         draw.text((x, tick_y), text, fill=(170, 170, 170), font=small)
 
 
-def render_overlay(rgb: np.ndarray, inspection: Inspection, *, height: int = 320, title: str = "") -> np.ndarray:
-    """The overlay as an RGB array: a title bar, then one panel per head side by side.
+def render_overlay(
+    rgb: np.ndarray, inspection: Inspection, thresholds: Thresholds, *, height: int = 320, title: str = ""
+) -> np.ndarray:
+    """The overlay as an RGB array at ``thresholds``: a title bar, then one panel per head side by side.
 
     Size: ``title + header + height + footer`` high (see :func:`layout`), and per head
     ``max(image width at this height, MIN_PANEL_WIDTH)`` wide with :data:`PANEL_GAP` between.
@@ -184,7 +187,7 @@ def render_overlay(rgb: np.ndarray, inspection: Inspection, *, height: int = 320
     big, medium = font(round(18 * scale)), font(round(15 * scale))
     pad = round(8 * scale)
 
-    flagged = [hd.name for hd in inspection.heads if hd.flag]
+    flagged = [hd.name for hd in inspection.heads if thresholds.flag(hd)]
     overall = f"FAIL ({', '.join(flagged)})" if flagged else "PASS"
     overall_w = _text_width(draw, overall, big)
     draw.text((canvas.width - pad - overall_w, round(5 * scale)), overall,
@@ -202,29 +205,30 @@ def render_overlay(rgb: np.ndarray, inspection: Inspection, *, height: int = 320
         # Header: head and pooling, the verdict badge, P against the threshold, the strongest cell.
         draw.text((x + pad, y + round(6 * scale)), f"{head.name} · {head.spec.pooling} pooling",
                   fill=(240, 240, 240), font=big)  # fmt: skip
-        badge = verdict(head)
+        threshold, flag = thresholds[head.name], thresholds.flag(head)
+        badge = verdict(head, threshold)
         bw = _text_width(draw, badge, big) + 2 * pad
         bx0, by0 = x + panel_w - pad - bw, y + round(4 * scale)
         draw.rounded_rectangle((bx0, by0, bx0 + bw, by0 + round(26 * scale)), radius=round(5 * scale),
-                               fill=FAIL_COLOUR if head.flag else PASS_COLOUR)  # fmt: skip
+                               fill=FAIL_COLOUR if flag else PASS_COLOUR)  # fmt: skip
         draw.text((bx0 + pad, by0 + round(3 * scale)), badge, fill=(255, 255, 255), font=big)
         r, c = head.strongest
-        line2 = f"{_caption(head)}   strongest cell {r},{c}"
+        line2 = f"{_caption(head, threshold)}   strongest cell {r},{c}"
         if _text_width(draw, line2, medium) > panel_w - 2 * pad:
-            line2 = _caption(head)
-        draw.text((x + pad, y + round(33 * scale)), line2, fill=(255, 150, 140) if head.flag else (200, 200, 200),
+            line2 = _caption(head, threshold)
+        draw.text((x + pad, y + round(33 * scale)), line2, fill=(255, 150, 140) if flag else (200, 200, 200),
                   font=medium)  # fmt: skip
         # The image with the map, the grid and (flagged) the strongest cell.
         ix, iy = x + (panel_w - w) // 2, y + header_h
         cells = head.cells
         canvas.paste(Image.fromarray(_grid(blend(base, cells), *cells.shape)), (ix, iy))
-        if head.flag:
+        if flag:
             box = cell_region(r, c, cells.shape, (w, h))
             draw.rectangle(
                 (ix + box.left, iy + box.top, ix + box.right - 1, iy + box.bottom - 1), outline=(255, 255, 255), width=2
             )
         # Footer: the colour bar with its scale and the threshold.
-        _colour_bar(draw, canvas, (x + pad, iy + h, x + panel_w - pad), head, scale)
+        _colour_bar(draw, canvas, (x + pad, iy + h, x + panel_w - pad), threshold, scale)
     return np.asarray(canvas)
 
 
@@ -243,8 +247,15 @@ def save_image(array: np.ndarray, out_path: Path) -> Path:
 
 
 def write_overlay(
-    image_path: Path, inspection: Inspection, out_path: Path, *, height: int = 320, max_pixels: int = MAX_PIXELS
+    image_path: Path,
+    inspection: Inspection,
+    thresholds: Thresholds,
+    out_path: Path,
+    *,
+    height: int = 320,
+    max_pixels: int = MAX_PIXELS,
 ) -> Path:
-    """Decode ``image_path`` (only as large as needed) and write its overlay to ``out_path``."""
+    """Decode ``image_path`` (only as large as needed) and write its overlay at ``thresholds`` to ``out_path``."""
     decoded = decode_image(image_path, target=height, max_pixels=max_pixels)
-    return save_image(render_overlay(decoded.rgb, inspection, height=height, title=Path(image_path).name), out_path)
+    picture = render_overlay(decoded.rgb, inspection, thresholds, height=height, title=Path(image_path).name)
+    return save_image(picture, out_path)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from . import onnx_external, providers
 from .contract import INPUT_NAME, ContractError, HeadSpec, ModelSpec, parse_metadata
 from .imaging import fit_to_input
 from .pooling import CELL_FORMULA, PROB_FORMULA, cell_logits, cell_scores, defect_probability, pool, strongest_cell
+from .thresholds import Thresholds
 
 DEFAULT_MODEL = assets.shipped_model()  # models/ in a checkout, inside the package when installed
 
@@ -37,16 +38,11 @@ class HeadResult:
 
     spec: HeadSpec
     class_map: np.ndarray  # [2, h, w] float32, pre-softmax (0 = fine, 1 = defect)
-    prob: float  # P(defect) from the model's pooled softmax
-    threshold: float
+    prob: float  # P(defect) from the model's pooled softmax; the verdict is Thresholds.flag(head)
 
     @property
     def name(self) -> str:
         return self.spec.name
-
-    @property
-    def flag(self) -> bool:
-        return self.prob >= self.threshold
 
     @property
     def cells(self) -> np.ndarray:
@@ -98,7 +94,10 @@ class HeadResult:
 
 @dataclass(frozen=True)
 class Inspection:
-    """The model's answer for one image, per head, with timing and provenance."""
+    """The model's answer for one image, per head, with timing and provenance.
+
+    Probabilities and maps only: a verdict is these probabilities at some :class:`.Thresholds`.
+    """
 
     heads: tuple[HeadResult, ...]
     image_size: tuple[int, int]  # (width, height) of the image as given
@@ -112,17 +111,8 @@ class Inspection:
                 return h
         raise KeyError(name)
 
-    @property
-    def flagged(self) -> bool:
-        return any(h.flag for h in self.heads)
-
-    def with_thresholds(self, thresholds: Mapping[str, float]) -> Inspection:
-        """The same inspection judged at other thresholds (no model run)."""
-        heads = tuple(replace(h, threshold=float(thresholds.get(h.name, h.threshold))) for h in self.heads)
-        return replace(self, heads=heads)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready summary: probabilities, flags, strongest cells and the cell maps."""
+    def to_dict(self, thresholds: Thresholds) -> dict[str, Any]:
+        """A JSON-ready summary at ``thresholds``: probabilities, flags, strongest cells and the cell maps."""
         return {
             "image_size": list(self.image_size),
             "infer_ms": round(self.infer_ms, 3),
@@ -131,9 +121,9 @@ class Inspection:
                 h.name: {
                     "pooling": h.spec.pooling,
                     "prob": h.prob,
-                    "threshold": h.threshold,
-                    "flag": h.flag,
-                    "label": h.spec.labels[1] if h.flag else h.spec.labels[0],
+                    "threshold": thresholds[h.name],
+                    "flag": thresholds.flag(h),
+                    "label": thresholds.label(h),
                     "strongest_cell": list(h.strongest),
                     "cells": np.round(h.cells, 4).tolist(),
                     "cells_are": h.cell_formula,
@@ -240,7 +230,6 @@ class Inspector:
             self._check_shapes()
         except ContractError as exc:
             raise ModelError(f"{self.path.name} breaks the FabricScope model contract: {exc}") from None
-        self.thresholds: dict[str, float] = {h.name: h.threshold for h in self.spec.heads}
         self._outputs = [name for h in self.spec.heads for name in (h.map_output, h.prob_output)]
 
     @property
@@ -263,13 +252,6 @@ class Inspector:
                 raise ContractError(f"output '{head.map_output}' must be [N, 2, h, w], it is {list(cmap.shape)}")
             if prob.shape != (1, 2):
                 raise ContractError(f"output '{head.prob_output}' must be [N, 2], it is {list(prob.shape)}")
-
-    def set_threshold(self, head: str, value: float) -> None:
-        if head not in self.thresholds:
-            raise KeyError(f"no head named {head!r}; this model has {list(self.thresholds)}")
-        if not 0.0 <= value <= 1.0:
-            raise ValueError(f"threshold must be between 0 and 1, got {value}")
-        self.thresholds[head] = float(value)
 
     def prepare(self, frame: np.ndarray) -> np.ndarray:
         """Fit one H x W x 3 uint8 frame to the model input (see imaging.fit_to_input)."""
@@ -294,7 +276,6 @@ class Inspector:
                     spec=head,
                     class_map=values[2 * k][i],
                     prob=float(values[2 * k + 1][i, 1]),
-                    threshold=self.thresholds[head.name],
                 )
                 for k, head in enumerate(self.spec.heads)
             )

@@ -19,6 +19,7 @@ from .decode_pool import DECODE_TIMEOUT_S, DecodeJob, DecodePool
 from .imaging import MAX_PIXELS
 from .inspector import Inspection, Inspector, ModelError
 from .row_schema import Row, RowSchema
+from .thresholds import Thresholds
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ def iter_scores(
     should_stop: Callable[[], bool] | None = None,
     max_pixels: int = MAX_PIXELS,
     decode_timeout_s: float = DECODE_TIMEOUT_S,
+    thresholds: Thresholds | None = None,
 ) -> Iterator[Scored]:
     """Score ``files`` in input order, decoding ahead of the model on ``workers`` threads.
 
@@ -48,12 +50,14 @@ def iter_scores(
     the iterator ends (rows already yielded stand). Closing the iterator early
     cancels the decoding still queued. A file still decoding ``decode_timeout_s``
     after its decoding began becomes an error row and the run goes on (see
-    :class:`.decode_pool.DecodePool`).
+    :class:`.decode_pool.DecodePool`). Rows are judged at ``thresholds`` (default: the shipped ones);
+    the inspections carry probabilities only.
     """
     if batch_size < 1 or workers < 1:
         raise ValueError("batch_size and workers must be at least 1")
     files = list(files)
     size, schema = inspector.input_size, RowSchema.of(inspector.spec)
+    judge = thresholds if thresholds is not None else Thresholds.of(inspector.spec)
     ahead = 2 * batch_size + workers
     decoders = DecodePool(workers, size, max_pixels, decode_timeout_s)
     pending: deque[DecodeJob] = deque()
@@ -83,6 +87,6 @@ def iter_scores(
             by_path = iter(results)
             for offset, prep in enumerate(batch):
                 ins = next(by_path) if prep.array is not None else None
-                yield Scored(start + offset, prep.path, schema.row(prep.path, ins, prep.error), ins)
+                yield Scored(start + offset, prep.path, schema.row(prep.path, ins, prep.error, judge), ins)
     finally:
         decoders.close(pending)

@@ -56,6 +56,7 @@ from .imaging import MAX_PIXELS, is_image_path
 from .inspector import Inspection, Inspector, ModelError
 from .pipeline import Scored
 from .row_schema import RowSchema
+from .thresholds import Thresholds
 
 INSTALL_HINT = "the Ray engine needs the 'cluster' extra: pip install 'fabricscope[cluster]'"
 
@@ -322,8 +323,8 @@ def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iter
 class RayScorer:
     """A :data:`batch.Scorer` that runs on Ray: pass it as ``score_folder(..., scorer=...)``.
 
-    ``inspector``: the model opened on the driver (its spec, thresholds and file;
-    the actors open their own copy with ``provider``). ``num_gpus``: GPUs per
+    ``inspector``: the model opened on the driver (its spec and file; the actors open their
+    own copy with ``provider``). ``thresholds`` judge the rows (default: the shipped ones). ``num_gpus``: GPUs per
     inference actor (Ray's ``num_gpus``, fractions allowed); 0 runs the actors
     on CPU with ``threads`` ONNX Runtime threads each (default: their
     ``actor_cpus``). ``max_actors``: the pool's upper size (default: what the
@@ -338,6 +339,7 @@ class RayScorer:
     max_actors: int | None = None
     batch_size: int = 16
     max_pixels: int = MAX_PIXELS
+    thresholds: Thresholds | None = None
 
     def __post_init__(self) -> None:
         self.providers_used: set[str] = set()  # what the actors really ran on
@@ -395,7 +397,8 @@ class RayScorer:
         if not files:
             return
         ray = import_ray()
-        schema, thresholds = RowSchema.of(self.inspector.spec), dict(self.inspector.thresholds)
+        schema = RowSchema.of(self.inspector.spec)
+        thresholds = self.thresholds if self.thresholds is not None else Thresholds.of(self.inspector.spec)
         expected = 0
         waiting: dict[int, tuple[bytes, bytes]] = {}
         try:
@@ -411,11 +414,11 @@ class RayScorer:
                 # Rows arrive in order (preserve_order); the buffer only guards that promise.
                 while expected in waiting:
                     blob, error = waiting.pop(expected)
-                    ins = pickle.loads(blob).with_thresholds(thresholds) if blob else None
+                    ins = pickle.loads(blob) if blob else None
                     if ins is not None:
                         self.providers_used.add(ins.provider)
                     path = files[expected]
-                    row = schema.row(path, ins, error.decode("utf-8", "surrogateescape"))
+                    row = schema.row(path, ins, error.decode("utf-8", "surrogateescape"), thresholds)
                     yield Scored(expected, path, row, ins)  # type: ignore[arg-type]
                     expected += 1
         except ray.exceptions.RayError as exc:

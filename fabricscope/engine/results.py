@@ -2,13 +2,13 @@
 
 Each file's path, its :class:`Inspection` (small: a 2 x 7 x 7 map per head) or the reason it could
 not be read, and the heads' probabilities in one float array. Verdicts are never stored: they are
-``prob >= threshold`` at the thresholds of the moment, so changing a threshold re-judges every row
-without a model run.
+``prob >= threshold`` at the :class:`.Thresholds` passed in, so changing a threshold re-judges every
+row without a model run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ import numpy as np
 
 from .contract import HeadSpec
 from .inspector import Inspection
+from .thresholds import Thresholds
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,6 @@ class BatchResults:
         self.entries: list[BatchEntry] = []
         self.names: list[str] = []
         self._probs = np.full((256, len(self.heads)), np.nan, np.float64)
-        self.thresholds = np.array([h.threshold for h in self.heads], np.float64)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -72,31 +72,22 @@ class BatchResults:
         self.entries.extend(new)
         return len(new)
 
-    def set_thresholds(self, thresholds: Mapping[str, float]) -> None:
-        for k, head in enumerate(self.heads):
-            if head.name in thresholds:
-                self.thresholds[k] = float(thresholds[head.name])
+    def threshold_array(self, thresholds: Thresholds) -> np.ndarray:
+        """[heads] the thresholds of these rows' heads (NaN for a head ``thresholds`` lacks: never flagged)."""
+        return thresholds.array([h.name for h in self.heads])
 
-    def threshold_map(self) -> dict[str, float]:
-        return {h.name: float(t) for h, t in zip(self.heads, self.thresholds, strict=True)}
-
-    def flags(self) -> np.ndarray:
-        """[rows, heads] bool: each head's verdict at the current thresholds (False on errors)."""
+    def flags(self, thresholds: Thresholds) -> np.ndarray:
+        """[rows, heads] bool: each head's verdict at ``thresholds`` (False on errors)."""
         with np.errstate(invalid="ignore"):
-            return self.probs >= self.thresholds
+            return self.probs >= self.threshold_array(thresholds)
 
     def errors(self) -> np.ndarray:
         return np.isnan(self.probs[:, 0]) if self.heads else np.zeros(len(self), bool)
 
-    def judged(self, row: int) -> Inspection | None:
-        """The row's inspection judged at the current thresholds."""
-        ins = self.entries[row].inspection
-        return None if ins is None else ins.with_thresholds(self.threshold_map())
-
-    def counts(self) -> dict[str, Any]:
-        """Counts per verdict: all, flagged, clean, errors, and flagged per head."""
+    def counts(self, thresholds: Thresholds) -> dict[str, Any]:
+        """Counts per verdict at ``thresholds``: all, flagged, clean, errors, and flagged per head."""
         errors = self.errors()
-        flags = self.flags()
+        flags = self.flags(thresholds)
         any_flag = flags.any(axis=1) if self.heads else np.zeros(len(self), bool)
         return {
             "files": len(self),

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # types only: reading and writing reports needs no ONNX Runtime
     from .contract import ModelSpec
     from .inspector import Inspection
+    from .thresholds import Thresholds
 
 Row = dict[str, Any]
 
@@ -71,22 +72,26 @@ class RowSchema:
 
     # --- making a row -------------------------------------------------------------------------
 
-    def row(self, path: Path | str, inspection: Inspection | None, error: str = "") -> Row:
-        """One row: the inspection's answers, or an error row (``inspection`` None)."""
+    def row(
+        self, path: Path | str, inspection: Inspection | None, error: str = "", thresholds: Thresholds | None = None
+    ) -> Row:
+        """One row: the inspection's answers judged at ``thresholds``, or an error row (``inspection`` None)."""
         row: Row = dict.fromkeys(self.types)
         row["path"] = str(path)
         if inspection is None:
             row["status"] = "error"
             row["error"] = error or "unknown error"
             return row
+        if thresholds is None:
+            raise ValueError("a row for an inspected image needs the thresholds that judge it")
         row["status"] = "ok"
         row["error"] = ""
         row["width"], row["height"] = (int(v) for v in inspection.image_size)
-        row["flagged"] = inspection.flagged
+        row["flagged"] = thresholds.flagged(inspection)
         for h in inspection.heads:
             r, c = h.strongest
             row[self.column(h.name, "prob")] = round(h.prob, 6)
-            row[self.column(h.name, "flag")] = h.flag
+            row[self.column(h.name, "flag")] = thresholds.flag(h)
             row[self.column(h.name, "cell")] = f"{r},{c}"
         return row
 
@@ -137,6 +142,8 @@ def columns(spec: ModelSpec) -> list[str]:
     return RowSchema.of(spec).columns
 
 
-def row_for(path: Path | str, inspection: Inspection | None, error: str, spec: ModelSpec) -> Row:
-    """One report row for a model: ``RowSchema.of(spec).row(path, inspection, error)``."""
-    return RowSchema.of(spec).row(path, inspection, error)
+def row_for(
+    path: Path | str, inspection: Inspection | None, error: str, spec: ModelSpec, thresholds: Thresholds | None = None
+) -> Row:
+    """One report row for a model: ``RowSchema.of(spec).row(path, inspection, error, thresholds)``."""
+    return RowSchema.of(spec).row(path, inspection, error, thresholds)

@@ -11,8 +11,6 @@ and says why in full, word-wrapped, where the image would be.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
@@ -20,6 +18,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStackedWidget, QV
 from ..engine.contract import ModelSpec
 from ..engine.inspector import HeadResult, Inspection
 from ..engine.pooling import cell_region
+from ..engine.thresholds import Thresholds
 from .feed_view import FeedView
 from .heatmap_panel import HeadPanel
 from .steady import steady_label
@@ -33,22 +32,23 @@ DECIDING_TIP = (
 )
 
 
-def deciding_head(heads: tuple[HeadResult, ...]) -> HeadResult | None:
+def deciding_head(heads: tuple[HeadResult, ...], thresholds: Thresholds) -> HeadResult | None:
     """The head whose overlay explains the verdict: failing max-pooled heads, then other failing heads, by P."""
     if not heads:
         return None
-    return max(heads, key=lambda h: (h.flag, h.flag and h.spec.pooling == "max", h.prob))
+    return max(heads, key=lambda h: (thresholds.flag(h), thresholds.flag(h) and h.spec.pooling == "max", h.prob))
 
 
 class BatchDetail(QWidget):
-    """Image + overlay + per-head panels for one scored file."""
+    """Image + overlay + per-head panels for one scored file, judged at the thresholds handed in."""
 
-    thresholds_changed = Signal(dict)
+    thresholdChanged = Signal(str, float)  # a panel's spin box: head, value
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.spec: ModelSpec | None = None
         self.inspection: Inspection | None = None
+        self.judge = Thresholds()  # the thresholds shown (the app state's, from the tab)
         self.title = steady_label("Select a row to see its heatmaps.", min_chars=30, lines=2)
         self.overlay_box = QComboBox()
         self.overlay_box.setToolTip("Which head's heatmap is laid over the image. " + DECIDING_TIP)
@@ -77,7 +77,7 @@ class BatchDetail(QWidget):
         layout.addLayout(self._panel_row, 2)
         self.overlay_box.currentIndexChanged.connect(self._draw_overlay)
 
-    def set_model(self, spec: ModelSpec, thresholds: Mapping[str, float]) -> None:
+    def set_model(self, spec: ModelSpec, thresholds: Thresholds) -> None:
         """One panel per head the model declares."""
         if self.spec is not None and self.spec.heads == spec.heads:
             self.set_thresholds(thresholds)
@@ -93,23 +93,25 @@ class BatchDetail(QWidget):
         self.overlay_box.setItemData(0, DECIDING_TIP, Qt.ItemDataRole.ToolTipRole)
         for h in spec.heads:
             panel = HeadPanel(h, thresholds.get(h.name, h.threshold))
-            panel.thresholdChanged.connect(self._panel_threshold)
+            panel.thresholdChanged.connect(self.thresholdChanged)
             panel.cellClicked.connect(self._cell_clicked)
             self._panel_row.addWidget(panel, 1)
             self.panels.append(panel)
             self.overlay_box.addItem(h.title or h.name.capitalize(), h.name)
         self.overlay_box.addItem("None", "-")
         self.overlay_box.blockSignals(False)
+        self.judge = thresholds
 
-    def set_thresholds(self, thresholds: Mapping[str, float]) -> None:
+    def set_thresholds(self, thresholds: Thresholds) -> None:
+        """Show these thresholds: the spin boxes, and the row shown re-judged."""
+        self.judge = thresholds
         for p in self.panels:
             if p.spec.name in thresholds:
                 p.threshold.blockSignals(True)
                 p.threshold.setValue(float(thresholds[p.spec.name]))
                 p.threshold.blockSignals(False)
-
-    def _panel_threshold(self, _name: str, _value: float) -> None:
-        self.thresholds_changed.emit({p.spec.name: float(p.threshold.value()) for p in self.panels})
+        if self.inspection is not None:
+            self._show_heads()
 
     def clear(self, text: str, message: str = "") -> None:
         """Show no image, maps or verdicts; ``message`` (if any) in full where the image would be."""
@@ -125,13 +127,17 @@ class BatchDetail(QWidget):
         self.stack.setCurrentWidget(self.message if message else self.feed)
 
     def show_result(self, rgb: np.ndarray, inspection: Inspection) -> None:
-        """Show a decoded image with its (already judged) inspection."""
+        """Show a decoded image with its inspection, judged at :attr:`judge`."""
         self.inspection = inspection
         self.stack.setCurrentWidget(self.feed)
         self.feed.set_frame(rgb)
         self.feed.set_field(None)
-        for panel, head in zip(self.panels, inspection.heads, strict=False):
-            panel.show_head(head)
+        self._show_heads()
+
+    def _show_heads(self) -> None:
+        assert self.inspection is not None
+        for panel, head in zip(self.panels, self.inspection.heads, strict=False):
+            panel.show_head(head, self.judge.get(head.name, head.spec.threshold))
         self._draw_overlay()
 
     def overlay_head(self) -> str | None:
@@ -143,7 +149,7 @@ class BatchDetail(QWidget):
             return None
         if choice:
             return str(choice)
-        head = deciding_head(self.inspection.heads)
+        head = deciding_head(self.inspection.heads, self.judge)
         return head.name if head is not None else None
 
     def _draw_overlay(self) -> None:
@@ -156,7 +162,8 @@ class BatchDetail(QWidget):
         self.feed.set_grid(head.cells.shape, self.feed.show_grid)
         self.feed.set_overlay(head.cells, OVERLAY_OPACITY)
         # One cell explains a max-pooled head's FAIL (it sets P); an average-pooled head has no such cell.
-        self.feed.set_strongest(head.strongest if head.flag and head.spec.pooling == "max" else None)
+        failing = self.judge.flag(head)
+        self.feed.set_strongest(head.strongest if failing and head.spec.pooling == "max" else None)
 
     def _cell_clicked(self, name: str, row: int, col: int) -> None:
         if self.inspection is None or self.spec is None or not self.feed.frame_size[0]:

@@ -1,8 +1,9 @@
 """The batch summary: counts per verdict and, per head, a histogram of P(defect) with its threshold.
 
 Each head's threshold is a spin box and a line on its histogram (drag it or
-type a value); either emits :attr:`BatchSummary.thresholds_changed` and the
-tab re-judges the table from the stored probabilities, without a model run.
+type a value); either emits :attr:`BatchSummary.thresholds_changed`, the tab
+hands it to the app state, and the table is re-judged from the stored
+probabilities, without a model run.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from ..engine.contract import HeadSpec
 from ..engine.results import BatchResults
+from ..engine.thresholds import Thresholds
 from .steady import steady_label
 
 BINS = 20
@@ -185,9 +187,9 @@ class BatchSummary(QWidget):
     def _emit_thresholds(self, _name: str, _value: float) -> None:
         self.thresholds_changed.emit(self.thresholds())
 
-    def update_from(self, results: BatchResults, total: int | None = None) -> None:
-        """Redraw counts and histograms from the table's rows (cheap: numpy over the prob array)."""
-        c = results.counts()
+    def update_from(self, results: BatchResults, thresholds: Thresholds, total: int | None = None) -> None:
+        """Redraw counts and histograms from the table's rows at ``thresholds`` (cheap: numpy over the prob array)."""
+        c = results.counts(thresholds)
         scored = c["files"]
         of = f" of {total}" if total is not None and total != scored else ""
         self.counts_label.setText(

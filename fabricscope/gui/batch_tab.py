@@ -3,18 +3,20 @@
 Built on the engine's batch driver (:func:`batch.score_folder`, the code
 behind ``fabricscope score``): a :class:`ScoringThread` runs it, a GUI-thread
 timer moves finished rows into the table in chunks and redraws progress and
-the summary. Thresholds re-judge the stored probabilities; nothing is re-run.
+the summary. The model and the thresholds are the app state's (:class:`AppState`):
+a threshold changed here or in the live tab re-judges the stored probabilities;
+nothing is re-run.
 """
 
 from __future__ import annotations
 
 import html
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelection, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFontMetrics, QShowEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -41,6 +43,8 @@ from ..engine.inspector import Inspector
 from ..engine.report import FORMATS
 from ..engine.results import BatchEntry
 from ..engine.summary import duration_text
+from ..engine.thresholds import Thresholds
+from ..state import AppState
 from .batch_detail import BatchDetail
 from .batch_model import BatchFilterProxy, BatchTableModel
 from .batch_summary import BatchSummary
@@ -76,14 +80,13 @@ class _DecodeJob(QRunnable):
 class BatchTab(QWidget):
     """Choose or drop a folder, watch it score, filter and sort the rows, export them."""
 
-    thresholds_changed = Signal(dict)
-    #: A row was selected and decoded: (rgb array, Inspection at the current thresholds, path).
+    #: A row was selected and decoded: (rgb array, its Inspection, path).
     selection_ready = Signal(object, object, object)
     _decoded = Signal(int, object, str)
 
-    def __init__(self, inspector: Inspector | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.inspector: Inspector | None = None
+        self.state = state
         self.run_spec: ModelSpec | None = None
         self.worker: ScoringThread | None = None
         self.exporter: ExportThread | None = None
@@ -162,7 +165,7 @@ class BatchTab(QWidget):
         # --- selected row (the live view's widgets) + summary
         self.detail = BatchDetail()
         self.detail_title = self.detail.title
-        self.detail.thresholds_changed.connect(self.set_thresholds)
+        self.detail.thresholdChanged.connect(lambda head, value: self.state.update_thresholds({head: value}))
         self.summary = BatchSummary()
 
         left = QSplitter(Qt.Orientation.Vertical)
@@ -190,19 +193,32 @@ class BatchTab(QWidget):
         self.stop_button.clicked.connect(lambda: self.request_stop(confirm=True))
         self.filter_box.currentIndexChanged.connect(self._filter_changed)
         self.search.textChanged.connect(self._search_changed)
-        self.summary.thresholds_changed.connect(self.set_thresholds)
+        self.summary.thresholds_changed.connect(self.state.update_thresholds)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.export_table_button.clicked.connect(self.choose_export_table)
         self.export_overlays_button.clicked.connect(self.choose_export_overlays)
         app = QApplication.instance()
         if isinstance(app, QObject):
             app.aboutToQuit.connect(self.shutdown)
-        self.set_inspector(inspector)
+        state.inspector_changed.connect(self._on_inspector)
+        state.thresholds_changed.connect(self._on_thresholds)
+        self._on_inspector(state.inspector)
 
     # --- model -----------------------------------------------------------------------------
-    def set_inspector(self, inspector: Inspector | None) -> None:
+    @property
+    def inspector(self) -> Inspector | None:
+        """The app's model: the next run's."""
+        return self.state.inspector
+
+    @property
+    def judge(self) -> Thresholds:
+        """The thresholds the rows are shown at: the state's (the run's shipped ones for a head it lacks)."""
+        if self.run_spec is None:
+            return self.state.thresholds
+        return Thresholds.of(self.run_spec).merged(self.state.thresholds)
+
+    def _on_inspector(self, inspector: Inspector | None) -> None:
         """Use this model for the next run (the table keeps the rows it has until then)."""
-        self.inspector = inspector
         self.choose_button.setEnabled(inspector is not None)
         if inspector is not None and not len(self.model.results):
             self._reset_table(None)
@@ -211,12 +227,13 @@ class BatchTab(QWidget):
     def _reset_table(self, root: Path | None) -> None:
         assert self.inspector is not None
         self.run_spec = self.inspector.spec  # the heads the rows were scored with, for export
+        judge = self.judge
         self.thumbnails.clear()
-        self.model.reset(self.inspector.spec.heads, root)
-        self.model.set_thresholds(self.inspector.thresholds)
-        self.summary.set_heads(self.inspector.spec.heads, self.inspector.thresholds)
-        self.detail.set_model(self.inspector.spec, self.inspector.thresholds)
-        self.summary.update_from(self.model.results)
+        self.model.reset(self.run_spec.heads, root)
+        self.model.set_thresholds(judge)
+        self.summary.set_heads(self.run_spec.heads, judge)
+        self.detail.set_model(self.run_spec, judge)
+        self.summary.update_from(self.model.results, judge)
         self._fill_filters()
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(self.model.column_of("thumb"), QHeaderView.ResizeMode.Fixed)
@@ -345,7 +362,7 @@ class BatchTab(QWidget):
             self.model.sort(self.model.sort_column, self.model.sort_order)
         if final or (scored and now - self._summary_drawn >= SUMMARY_EVERY_S):  # histograms: not every tick
             self._summary_drawn = now
-            self.summary.update_from(self.model.results, self.total)
+            self.summary.update_from(self.model.results, self.judge, self.total)
         self._update_shown()
 
     def _on_finished(self) -> None:
@@ -386,21 +403,18 @@ class BatchTab(QWidget):
     def _update_shown(self) -> None:
         self.shown_label.setText(f"{self.proxy.rowCount()} of {len(self.model.results)} shown")
 
-    def thresholds(self) -> dict[str, float]:
-        return self.model.results.threshold_map()
-
-    def set_thresholds(self, thresholds: Mapping[str, float]) -> None:
-        """Re-judge every row at these thresholds (no model run); the filter follows."""
-        if dict(thresholds) == {k: v for k, v in self.thresholds().items() if k in thresholds}:
+    def _on_thresholds(self, _thresholds: Thresholds) -> None:
+        """Re-judge every row at the state's thresholds (no model run); the filter follows."""
+        judge = self.judge
+        if judge == self.model.judge:
             return
-        self.model.set_thresholds(thresholds)
-        self.summary.set_thresholds(thresholds)
-        self.detail.set_thresholds(self.thresholds())
-        self.summary.update_from(self.model.results, self.total or None)
+        self.model.set_thresholds(judge)
+        self.summary.set_thresholds(judge)
+        self.detail.set_thresholds(judge)
+        self.summary.update_from(self.model.results, judge, self.total or None)
         self.proxy.refilter()
         self._update_shown()
-        self._show_current()
-        self.thresholds_changed.emit(self.thresholds())
+        self._show_title()
 
     # --- the selected row --------------------------------------------------------------------
     def selected_entry(self) -> int | None:
@@ -441,14 +455,24 @@ class BatchTab(QWidget):
                 f"<b>{html.escape(name)}</b> was inspected, but cannot be shown any more:<br><br>{html.escape(error)}",
             )
             return
-        inspection = self.model.results.judged(row)
+        entry = self.model.results.entries[row]
+        assert entry.inspection is not None  # error rows are never decoded
+        self._show_title()
+        self.detail.show_result(rgb, entry.inspection)  # type: ignore[arg-type]
+        self.selection_ready.emit(rgb, entry.inspection, entry.path)
+
+    def _show_title(self) -> None:
+        """The selected row's name and verdicts above its image."""
+        row = self.selected_entry()
+        inspection = self.model.results.entries[row].inspection if row is not None else None
+        if row is None or inspection is None or self.detail.inspection is None:
+            return
+        judge = self.judge
         verdicts = ", ".join(
-            f"{h.name} {h.prob:.3f} {'<b>' + h.spec.labels[1] + '</b>' if h.flag else h.spec.labels[0]}"
-            for h in inspection.heads  # type: ignore[union-attr]
+            f"{h.name} {h.prob:.3f} {'<b>' + h.spec.labels[1] + '</b>' if judge.flag(h) else h.spec.labels[0]}"
+            for h in inspection.heads
         )
-        self.detail_title.setText(f"<b>{name}</b> — {verdicts}")
-        self.detail.show_result(rgb, inspection)  # type: ignore[arg-type]
-        self.selection_ready.emit(rgb, inspection, self.model.results.entries[row].path)
+        self.detail_title.setText(f"<b>{self.model.results.names[row]}</b> — {verdicts}")
 
     def _clear_detail(self, text: str, message: str = "") -> None:
         self.detail.clear(text, message)
@@ -456,7 +480,7 @@ class BatchTab(QWidget):
     # --- export --------------------------------------------------------------------------------
     def _shown_items(self, flagged_only: bool = False) -> list[ExportItem]:
         res = self.model.results
-        flags = res.flags().any(axis=1) if res.heads else None
+        flags = res.flags(self.judge).any(axis=1) if res.heads else None
         items = []
         for r in range(self.proxy.rowCount()):
             src = self.model.entry_at(self.proxy.mapToSource(self.proxy.index(r, 0)).row())
@@ -488,15 +512,11 @@ class BatchTab(QWidget):
         """Write the rows shown, in the order shown, at the current thresholds (a background thread)."""
         if self.run_spec is None or self.exporter is not None:
             return False
-        spec, thresholds = self.run_spec, self.thresholds()
+        spec, thresholds = self.run_spec, self.judge
         items = self._shown_items()
 
         def job(report: Progress, should_stop: Stop) -> str:
-            judged = [
-                ExportItem(i.path, i.inspection.with_thresholds(thresholds) if i.inspection else None, i.error)
-                for i in items
-            ]
-            n = write_table(out, judged, spec, report, should_stop)
+            n = write_table(out, items, spec, thresholds, report, should_stop)
             return f"{n} rows written to {out}"
 
         return self._run_export(job, f"Exporting {len(items)} rows…")
@@ -505,14 +525,11 @@ class BatchTab(QWidget):
         """Write the heatmap overlay of each flagged row shown into ``folder`` (a background thread)."""
         if self.exporter is not None:
             return False
-        thresholds = self.thresholds()
-        items = self._shown_items(flagged_only=True)
+        thresholds = self.judge
+        items = [i for i in self._shown_items(flagged_only=True) if i.inspection is not None]
 
         def job(report: Progress, should_stop: Stop) -> str:
-            judged = [
-                ExportItem(i.path, i.inspection.with_thresholds(thresholds), i.error) for i in items if i.inspection
-            ]
-            written, errors = export_overlays(folder, judged, report, should_stop, fmt)
+            written, errors = export_overlays(folder, items, thresholds, report, should_stop, fmt)
             text = f"{written} overlays written to {folder}"
             return text + (f"; {len(errors)} failed: {errors[0]}" if errors else "")
 
@@ -539,13 +556,6 @@ class BatchTab(QWidget):
             self.timer.stop()
         exporter.deleteLater()
         self._update_buttons()
-
-    def showEvent(self, event: QShowEvent) -> None:
-        """Coming back to the tab: take up thresholds changed elsewhere (the live view's panels)."""
-        super().showEvent(event)
-        if self.inspector is not None and self.run_spec is not None:
-            names = {h.name for h in self.run_spec.heads}
-            self.set_thresholds({k: v for k, v in self.inspector.thresholds.items() if k in names})
 
     # --- drag and drop ---------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

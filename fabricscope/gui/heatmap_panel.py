@@ -179,15 +179,16 @@ class HeadPanel(QFrame):
             "P is not the mean of the drawn values but σ of the mean of their margins (hover a cell for it)."
         )
 
-    def _judge(self, head: HeadResult) -> bool:
-        """The badge's verdict: ``head.flag``, held at FAIL until P < threshold - hold (live view only)."""
-        if self.hold <= 0 or self._judged_at != head.threshold or not self._failing:
-            fail = head.flag  # no hysteresis, a new threshold, or not failing yet: judge afresh
+    def _judge(self, head: HeadResult, threshold: float) -> bool:
+        """The badge's verdict: ``P >= threshold``, held at FAIL until P < threshold - hold (live view only)."""
+        flag = head.prob >= threshold
+        if self.hold <= 0 or self._judged_at != threshold or not self._failing:
+            fail = flag  # no hysteresis, a new threshold, or not failing yet: judge afresh
         else:
-            fail = head.prob >= head.threshold - self.hold
-        self._judged_at = head.threshold
+            fail = head.prob >= threshold - self.hold
+        self._judged_at = threshold
         self._failing = fail
-        self.held = fail and not head.flag
+        self.held = fail and not flag
         return fail
 
     def reset_hold(self) -> None:
@@ -196,7 +197,8 @@ class HeadPanel(QFrame):
         self._failing = False
         self.held = False
 
-    def show_head(self, head: HeadResult) -> None:
+    def show_head(self, head: HeadResult, threshold: float) -> None:
+        """Show a head's map and its verdict at ``threshold``."""
         self.head = head
         cells = head.cells
         if cells.shape != self._cells.shape:
@@ -210,7 +212,7 @@ class HeadPanel(QFrame):
         self.marker.setRect(c, r, 1, 1)
         self.marker.setVisible(self.spec.pooling == "max")
         self.pooled.setText(head.headline)
-        fail = self._judge(head)
+        fail = self._judge(head, threshold)
         verdict = "FAIL" if fail else "PASS"
         label = self.spec.labels[1] if fail else self.spec.labels[0]
         text = f"{verdict}\n{label} · held" if self.held else f"{verdict}\n{label}"

@@ -4,6 +4,10 @@ Data flows one way: source -> LatestFrame slot -> InferenceWorker (model) ->
 LiveResult signal -> panels, overlay, strip chart. The frame itself is painted
 from a GUI timer (newest frame only), the heatmaps when a result arrives; no
 inspection logic lives here, only calls into the engine.
+
+The model, the thresholds, the provider and the source are the app's
+:class:`~fabricscope.state.AppState`; this tab shows them and changes them
+through the state, and keeps none of them itself.
 """
 
 from __future__ import annotations
@@ -30,40 +34,37 @@ from PySide6.QtWidgets import (
 )
 
 from fabricscope.engine import providers
+from fabricscope.engine.contract import HeadSpec
 from fabricscope.engine.heatmap_render import blend, save_image
 from fabricscope.engine.inspector import Inspection, Inspector
 from fabricscope.engine.pooling import cell_region
+from fabricscope.engine.thresholds import Thresholds
 from fabricscope.gui.feed_view import FeedView
 from fabricscope.gui.heatmap_panel import LIVE_HOLD, HeadPanel
 from fabricscope.gui.settings import get_bool, get_float, get_str
 from fabricscope.gui.strip_chart import StripChart
-from fabricscope.gui.worker import InferenceWorker, LiveResult, ModelLoader
-from fabricscope.sources import FrameSource, LatestFrame
-from fabricscope.sources.demo import DemoFeed
-from fabricscope.sources.stills import StillImages
-
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
+from fabricscope.gui.worker import InferenceWorker, LiveResult
+from fabricscope.sources import Capabilities, FrameSource, LatestFrame, SourceError, open_source
+from fabricscope.sources.factory import label_for_key
+from fabricscope.state import AppState
 
 
 class LiveTab(QWidget):
-    inspectorChanged = Signal(object)  # Inspector
     message = Signal(str)  # short status-bar messages
+    openRequested = Signal(str)  # "video" or "images": the user wants a file dialog
     _source_error = Signal(str)  # from any thread
 
-    def __init__(self, settings: QSettings, parent: QWidget | None = None) -> None:
+    def __init__(self, state: AppState, settings: QSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.state = state
         self.settings = settings
         self.slot = LatestFrame()
         self.worker = InferenceWorker(self.slot)
         self.worker.resultReady.connect(self._on_result)
         self.worker.failed.connect(self.show_error)
         self.worker.start()
-        self.inspector: Inspector | None = None
-        self.model_path: Path | None = None
-        self.source: FrameSource | None = None
-        self.loaders: list[ModelLoader] = []
         self.panels: dict[str, HeadPanel] = {}
-        self.thresholds: dict[str, float] = {}
+        self._heads: tuple[HeadSpec, ...] | None = None  # the heads the panels were built for
         self.current: tuple[np.ndarray, Inspection] | None = None
         self.frozen = False
         self.last_error = ""
@@ -83,6 +84,10 @@ class LiveTab(QWidget):
         self.chart_timer = QTimer(self)
         self.chart_timer.timeout.connect(self.chart.refresh)
         self.chart_timer.start(200)
+        state.inspector_changed.connect(self._on_inspector)
+        state.thresholds_changed.connect(self._on_thresholds)
+        state.provider_changed.connect(self._on_provider)
+        state.source_changed.connect(self._on_source)
 
     # ---------------------------------------------------------------- layout
     def _build(self) -> None:
@@ -96,6 +101,7 @@ class LiveTab(QWidget):
         self.loop_box.setChecked(True)
         self.provider_box = QComboBox()
         self.provider_box.addItems(["auto", *providers.available()])
+        self._on_provider(self.state.provider)
         self.provider_box.setToolTip("ONNX Runtime execution provider (switching reopens the model in the background)")
         self.overlay_box = QComboBox()
         self.overlay_box.setToolTip("Heatmap drawn over the frame")
@@ -168,7 +174,7 @@ class LiveTab(QWidget):
 
         self.play_button.toggled.connect(self._on_play_toggled)
         self.loop_box.toggled.connect(self._on_loop_toggled)
-        self.provider_box.activated.connect(lambda _i: self.switch_provider(self.provider_box.currentText()))
+        self.provider_box.activated.connect(lambda _i: self.state.set_provider(self.provider_box.currentText()))
         self.overlay_box.currentIndexChanged.connect(self._on_overlay_changed)
         self.opacity.valueChanged.connect(self._on_overlay_changed)
         self.grid_box.toggled.connect(self._on_overlay_changed)
@@ -176,80 +182,49 @@ class LiveTab(QWidget):
         self.snapshot_button.clicked.connect(lambda: self.snapshot())
         self.source_box.activated.connect(self._on_source_chosen)
         self.resolution_box.activated.connect(self._on_resolution_chosen)
-        self._update_source_controls()
+        self._update_source_controls(None)
 
-    # ---------------------------------------------------------------- model
-    def load_model(self, path: str | Path, provider: str | None = None, reason: str = "model") -> None:
-        """Open a model in the background; the current one stays until the new one is ready."""
-        provider = provider or self.provider_box.currentText()
-        loader = ModelLoader(Path(path), provider, reason)
-        loader.loaded.connect(self._on_model_loaded)
-        loader.failed.connect(self._on_model_failed)
-        loader.finished.connect(lambda: self.loaders.remove(loader) if loader in self.loaders else None)
-        self.loaders.append(loader)
-        self.message.emit(f"opening {Path(path).name} on {provider}…")
-        loader.start()
-
-    def switch_provider(self, provider: str) -> None:
-        index = self.provider_box.findText(provider)
-        if index >= 0:
-            self.provider_box.setCurrentIndex(index)
-        self.settings.setValue("provider", provider)
-        if self.model_path is not None:
-            self.load_model(self.model_path, provider, reason="provider")
-
-    def _on_model_loaded(self, inspector: Inspector, reason: str) -> None:
-        old_heads = self.inspector.spec.heads if self.inspector else None
-        self.inspector = inspector
-        self.model_path = inspector.path
-        self.settings.setValue("model", str(inspector.path))
-        for head in inspector.spec.heads:
-            value = get_float(self.settings, f"thresholds/{head.name}", self.thresholds.get(head.name, head.threshold))
-            self.thresholds[head.name] = value
-            inspector.set_threshold(head.name, value)
-        if old_heads != inspector.spec.heads:
-            self._build_panels()
+    # ---------------------------------------------------------------- the state
+    def _on_inspector(self, inspector: Inspector | None) -> None:
+        """A model was opened: panels for its heads, the inference thread on it, its provider note said."""
+        if inspector is None:
+            return
+        if self._heads != inspector.spec.heads:
+            self._heads = inspector.spec.heads
+            self._build_panels(inspector)
         self.worker.set_inspector(inspector)
         report = inspector.provider_report
         if report.note:
             self.show_error(report.note, kind="model")
         else:
             self.clear_error(kind="model")
-        self.message.emit(f"{inspector.path.name} on {report.active}")
-        self.inspectorChanged.emit(inspector)
         latest = self.slot.peek()
         if latest is not None and not self.source_is_live() and not self.frozen:
             self.slot.put(latest.frame)  # a still image: inspect it again with the new model
 
-    def _on_model_failed(self, message: str, reason: str) -> None:
-        kept = f" Still using {self.model_path.name}." if self.model_path else ""
-        self.show_error(f"{message}.{kept}" if not message.endswith(".") else f"{message}{kept}", kind="model")
-        if reason == "provider" and self.inspector is not None:
-            self.provider_box.setCurrentText(self.inspector.provider_report.requested)
-
-    def _build_panels(self) -> None:
-        assert self.inspector is not None
+    def _build_panels(self, inspector: Inspector) -> None:
         for panel in self.panels.values():
             panel.setParent(None)
             panel.deleteLater()
         self.panels.clear()
         self.no_model.setVisible(False)
-        for spec in self.inspector.spec.heads:
-            panel = HeadPanel(spec, self.thresholds[spec.name], hold=LIVE_HOLD)  # hysteresis: live badge only
-            panel.thresholdChanged.connect(self.set_threshold)
+        thresholds = self.state.thresholds
+        for spec in inspector.spec.heads:
+            panel = HeadPanel(spec, thresholds[spec.name], hold=LIVE_HOLD)  # hysteresis: live badge only
+            panel.thresholdChanged.connect(self.state.set_threshold)
             panel.cellClicked.connect(self.show_field)
             self.panel_layout.addWidget(panel, 1)
             self.panels[spec.name] = panel
-        wanted = get_str(self.settings, "overlay/head", self.inspector.spec.heads[0].name)
+        wanted = get_str(self.settings, "overlay/head", inspector.spec.heads[0].name)
         self.overlay_box.blockSignals(True)
         self.overlay_box.clear()
         self.overlay_box.addItem("none", "")
-        for spec in self.inspector.spec.heads:
+        for spec in inspector.spec.heads:
             self.overlay_box.addItem(spec.title or spec.name.capitalize(), spec.name)
         index = self.overlay_box.findData(wanted)
         self.overlay_box.setCurrentIndex(index if index >= 0 else 1)
         self.overlay_box.blockSignals(False)
-        self.chart.set_heads([(s.name, s.display_title) for s in self.inspector.spec.heads], self.thresholds)
+        self.chart.set_heads([(s.name, s.display_title) for s in inspector.spec.heads], thresholds)
         self._share_width()
         self.field_cell = None
         self.feed.set_field(None)
@@ -268,17 +243,19 @@ class LiveTab(QWidget):
         want = min(asked, max(total - feed_min, 0))
         self.top_splitter.setSizes([total - want, want])
 
-    def set_threshold(self, head: str, value: float) -> None:
-        self.thresholds[head] = value
-        self.settings.setValue(f"thresholds/{head}", value)
-        if self.inspector is not None and head in self.inspector.thresholds:
-            self.inspector.set_threshold(head, value)
-        if head in self.panels and abs(self.panels[head].threshold.value() - value) > 1e-9:
-            self.panels[head].threshold.setValue(value)
-        self.chart.set_threshold(head, value)
-        if self.current is not None:  # re-judge what is shown (frozen frames included), no model run
-            frame, inspection = self.current
-            self._show_inspection(frame, inspection.with_thresholds(self.thresholds))
+    def _on_thresholds(self, thresholds: Thresholds) -> None:
+        """Show the state's thresholds: spin boxes, chart lines, and what is shown re-judged (no model run)."""
+        for head, value in thresholds.items():
+            panel = self.panels.get(head)
+            if panel is not None and abs(panel.threshold.value() - value) > 1e-9:
+                panel.threshold.setValue(value)
+            self.chart.set_threshold(head, value)
+        if self.current is not None and all(h.name in thresholds for h in self.current[1].heads):
+            self._show_inspection(*self.current)  # frozen frames included
+
+    def _on_provider(self, provider: str) -> None:
+        if self.provider_box.currentText() != provider and self.provider_box.findText(provider) >= 0:
+            self.provider_box.setCurrentText(provider)
 
     # ---------------------------------------------------------------- sources
     def populate_sources(self, cameras: list[tuple[str, str]]) -> None:
@@ -296,8 +273,7 @@ class LiveTab(QWidget):
     def _select_source_item(self, key: str) -> None:
         index = self.source_box.findData(key)
         if index < 0 and key.startswith(("video:", "images:")):
-            label = ("Video: " if key.startswith("video:") else "Images: ") + Path(key.split(":", 1)[1]).name
-            self.source_box.insertItem(self.source_box.count() - 2, label, key)
+            self.source_box.insertItem(self.source_box.count() - 2, label_for_key(key), key)
             index = self.source_box.findData(key)
         self.source_box.blockSignals(True)
         self.source_box.setCurrentIndex(max(index, 0))
@@ -306,104 +282,80 @@ class LiveTab(QWidget):
     def _on_source_chosen(self, index: int) -> None:
         key = self.source_box.itemData(index)
         if key in ("video", "images"):
-            self.window().open_dialog(key)  # type: ignore[attr-defined]
+            self.openRequested.emit(key)  # the window's file dialog; it opens what is chosen
+            self._select_source_item(self.state.source_key)  # chosen or cancelled: show the source in use
         else:
             self.open_source_key(key)
 
     def _on_resolution_chosen(self, _index: int) -> None:
         res = self.resolution_box.currentData()
-        key = get_str(self.settings, "source")
-        if res and key.startswith("camera:"):
+        source = self.state.source
+        if res and source is not None and source.capabilities.camera_resolution:
             self.settings.setValue("camera/resolution", f"{res[0]}x{res[1]}")
-            self.open_source_key(key)  # reopen the camera at the new size
+            self.open_source_key(self.state.source_key)  # reopen the camera at the new size
 
     def open_source_key(self, key: str) -> bool:
         """Open a source named like the settings store it: demo, camera:ID, video:PATH, images:PATH."""
-        if key == "demo":
-            self.set_source(DemoFeed(), key)
-            return True
-        if key.startswith("camera:"):
-            from fabricscope.sources.qt_video import CameraSource, camera_resolutions, cameras
+        text = get_str(self.settings, "camera/resolution", "640x480")
+        width, _, height = text.partition("x")
+        resolution = (int(width), int(height)) if width.isdigit() and height.isdigit() else None
+        try:
+            source = open_source(key, loop=self.loop_box.isChecked(), resolution=resolution)
+        except SourceError as exc:
+            self.show_error(str(exc))
+            return False
+        self.state.set_source(source, key)
+        return True
 
-            cam_id = key.split(":", 1)[1]
-            device = next((d for d in cameras() if bytes(d.id().data()).decode(errors="replace") == cam_id), None)
-            if device is None:
-                self.show_error("the camera used last time is not connected")
-                return False
-            sizes = camera_resolutions(device)
-            self.resolution_box.blockSignals(True)
-            self.resolution_box.clear()
-            for w, h in sizes:
-                self.resolution_box.addItem(f"{w}x{h}", (w, h))
-            saved = get_str(self.settings, "camera/resolution", "640x480")
-            i = self.resolution_box.findText(saved)
-            self.resolution_box.setCurrentIndex(i if i >= 0 else 0)
-            self.resolution_box.blockSignals(False)
-            res = self.resolution_box.currentData()
-            if res:
-                self.settings.setValue("camera/resolution", f"{res[0]}x{res[1]}")
-            self.set_source(CameraSource(device, res), key)
-            return True
-        if key.startswith("video:"):
-            from fabricscope.sources.qt_video import VideoFileSource
-
-            path = key.split(":", 1)[1]
-            if not Path(path).is_file():
-                self.show_error(f"video file not found: {path}")
-                return False
-            self.set_source(VideoFileSource(path, loop=self.loop_box.isChecked()), key)
-            return True
-        if key.startswith("images:"):
-            paths = [Path(p) for p in key.split(":", 1)[1].split("|")]
-            source = StillImages(paths)
-            if not source.paths:
-                self.show_error(f"no image files in {', '.join(p.name for p in paths)}")
-                return False
-            self.set_source(source, key)
-            return True
-        return False
-
-    def set_source(self, source: FrameSource, key: str) -> None:
-        if self.source is not None:
-            self.source.stop()
-        self.source = source
-        self.settings.setValue("source", key)
-        self._select_source_item(key)
+    def _on_source(self, source: FrameSource | None) -> None:
+        """The state's source changed: its controls, a fresh start for the badges, and its frames."""
+        self._select_source_item(self.state.source_key)
         self.clear_error()
         self.field_cell = None
         self.feed.set_field(None)
         for panel in self.panels.values():
             panel.reset_hold()  # a new source: its first frame is judged afresh
-        self._update_source_controls()
-        source.start(self._deliver, self._source_error.emit)
-        self.message.emit(f"source: {source.name}")
+        self._update_source_controls(source)
+        if source is not None:
+            source.start(self._deliver, self._source_error.emit)
+            self.message.emit(f"source: {source.name}")
 
     def _deliver(self, frame: np.ndarray) -> None:
         if not self.frozen:
             self.slot.put(frame)
 
     def source_is_live(self) -> bool:
-        return self.source is not None and self.source.live
+        return self.state.source is not None and self.state.source.live
 
     def step_image(self, delta: int) -> None:
-        if isinstance(self.source, StillImages):
-            self.source.step(delta)
+        if self.state.source is not None:
+            self.state.source.step(delta)
 
-    def _update_source_controls(self) -> None:
-        kind = type(self.source).__name__
-        self.resolution_box.setVisible(kind == "CameraSource")
-        self.play_button.setVisible(kind == "VideoFileSource")
-        self.loop_box.setVisible(kind == "VideoFileSource")
+    def _update_source_controls(self, source: FrameSource | None) -> None:
+        caps = source.capabilities if source is not None else Capabilities(live=False)
+        self.resolution_box.setVisible(caps.camera_resolution)
+        self.play_button.setVisible(caps.can_pause)
+        self.loop_box.setVisible(caps.loops)
         self.play_button.setChecked(False)
+        if caps.camera_resolution and source is not None:
+            self.resolution_box.blockSignals(True)
+            self.resolution_box.clear()
+            for w, h in source.resolutions:
+                self.resolution_box.addItem(f"{w}x{h}", (w, h))
+            res = source.resolution
+            if res is not None:
+                self.resolution_box.setCurrentIndex(max(self.resolution_box.findData(res), 0))
+                self.settings.setValue("camera/resolution", f"{res[0]}x{res[1]}")
+            self.resolution_box.blockSignals(False)
 
     def _on_play_toggled(self, paused: bool) -> None:
         self.play_button.setText("Play" if paused else "Pause")
-        if hasattr(self.source, "pause"):
-            self.source.pause(paused)  # type: ignore[union-attr]
+        if self.state.source is not None:
+            self.state.source.pause(paused)
 
     def _on_loop_toggled(self, loop: bool) -> None:
-        if hasattr(self.source, "set_loop"):
-            self.source.set_loop(loop)  # type: ignore[union-attr]
+        if self.state.source is not None:
+            self.state.source.set_loop(loop)
 
     # ---------------------------------------------------------------- painting
     def _paint_frame(self) -> None:
@@ -419,13 +371,14 @@ class LiveTab(QWidget):
 
     def _on_result(self, result: LiveResult) -> None:
         try:
-            if self.frozen or self.inspector is None:
+            inspector = self.state.inspector
+            if self.frozen or inspector is None:
                 return
-            if tuple(h.spec for h in result.inspection.heads) != tuple(self.inspector.spec.heads):
+            if tuple(h.spec for h in result.inspection.heads) != tuple(inspector.spec.heads):
                 return  # made by a model that has just been replaced (same first head or not)
             if not self.source_is_live():
                 self.feed.set_frame(result.frame)
-            self._show_inspection(result.frame, result.inspection.with_thresholds(self.thresholds))
+            self._show_inspection(result.frame, result.inspection)
             self.chart.add({h.name: h.prob for h in result.inspection.heads})
             self.results += 1
             latency = (time.perf_counter() - result.arrived) * 1000.0
@@ -437,11 +390,13 @@ class LiveTab(QWidget):
             self.worker.mark_painted()
 
     def _show_inspection(self, frame: np.ndarray, inspection: Inspection) -> None:
+        """Show an inspection judged at the state's thresholds."""
         self.current = (frame, inspection)
+        thresholds = self.state.thresholds
         for head in inspection.heads:
             panel = self.panels.get(head.name)
             if panel is not None:
-                panel.show_head(head)
+                panel.show_head(head, thresholds[head.name])
         self._paint_overlay()
 
     def _paint_overlay(self) -> None:
@@ -459,7 +414,8 @@ class LiveTab(QWidget):
             self.feed.set_strongest(None)
             return
         panel = self.panels.get(max_head.name)
-        failing = panel.verdict_text == "FAIL" if panel is not None else max_head.flag  # as the (held) badge says
+        # as the (held) badge says
+        failing = panel.verdict_text == "FAIL" if panel is not None else self.state.thresholds.flag(max_head)
         self.feed.set_strongest(max_head.strongest, failing)
 
     def _on_overlay_changed(self, *_args: object) -> None:
@@ -470,10 +426,11 @@ class LiveTab(QWidget):
 
     def show_field(self, head: str, row: int, col: int) -> None:
         """Draw the region of the frame that map cell (row, col) sees (engine geometry)."""
-        if self.inspector is None or not self.feed.frame_size[0]:
+        inspector = self.state.inspector
+        if inspector is None or not self.feed.frame_size[0]:
             return
         self.field_cell = (head, row, col)
-        spec = self.inspector.spec
+        spec = inspector.spec
         shape = self.feed.grid_shape
         region = cell_region(
             row, col, shape, self.feed.frame_size, receptive_field=spec.receptive_field, input_size=spec.input_size
@@ -507,9 +464,10 @@ class LiveTab(QWidget):
             save_image(frame, out / "frame.png")
             for head in inspection.heads:
                 save_image(blend(frame, head.cells), out / f"heatmap-{head.name}.png")
-            data = inspection.to_dict()
-            data["source"] = self.source.name if self.source else ""
-            data["model"] = str(self.model_path) if self.model_path else ""
+            data = inspection.to_dict(self.state.thresholds)
+            source, inspector = self.state.source, self.state.inspector
+            data["source"] = source.name if source is not None else ""
+            data["model"] = str(inspector.path) if inspector is not None else ""
             (out / "inspection.json").write_text(json.dumps(data, indent=2))
         except OSError as exc:
             self.show_error(f"snapshot not saved: {exc.strerror or exc} ({out})", kind="snapshot")
@@ -549,8 +507,4 @@ class LiveTab(QWidget):
 
     def shutdown(self) -> None:
         self.paint_timer.stop()
-        if self.source is not None:
-            self.source.stop()
         self.worker.stop()
-        for loader in list(self.loaders):
-            loader.wait(10000)

@@ -1,4 +1,9 @@
-"""The main window: a tab widget (Live, Batch), the File menu, drag and drop, the status bar."""
+"""The main window: the app state, a tab widget (Live, Batch), the File menu, drag and drop, the status bar.
+
+The window owns the one :class:`~fabricscope.state.AppState` (model, thresholds, provider, source),
+the :class:`~.model_control.ModelControl` that opens models into it, and the settings file that
+remembers it (:func:`~.settings.remember`). The tabs are handed the state; neither knows the other.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +13,29 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QTabWidget, QWidget
 
-from fabricscope.engine.inspector import DEFAULT_MODEL, Inspector
-from fabricscope.gui.live_tab import VIDEO_SUFFIXES, LiveTab
-from fabricscope.gui.settings import get_str
+from fabricscope.engine.inspector import DEFAULT_MODEL
+from fabricscope.gui.live_tab import LiveTab
+from fabricscope.gui.model_control import ModelControl
+from fabricscope.gui.settings import get_str, remember
 from fabricscope.gui.steady import steady_label
+from fabricscope.sources.factory import VIDEO_SUFFIXES, camera_id, key_for_paths
 from fabricscope.sources.qt_video import cameras
+from fabricscope.state import AppState
 
 
 class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings, model: Path | None = None, source: str | None = None) -> None:
         super().__init__()
         self.settings = settings
+        self.state = AppState(provider=get_str(settings, "provider", "auto"))
+        remember(self.state, settings)
+        self.models = ModelControl(self.state, settings, self)
         self.setWindowTitle("FabricScope")
         self.setAcceptDrops(True)
         self.tabs = QTabWidget()
         self.setCentralWidget(self.tabs)
-        self.live = LiveTab(settings)
+        self.live = LiveTab(self.state, settings)
+        self.live.openRequested.connect(self.open_dialog)
         self.add_tab(self.live, "Live")
         self._add_batch_tab()
 
@@ -33,23 +45,21 @@ class MainWindow(QMainWindow):
         self.perf_label = steady_label(min_chars=20)
         for w in (self.model_label, self.provider_label, self.perf_label):
             self.statusBar().addPermanentWidget(w)
-        self.live.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        self.live.inspectorChanged.connect(self._on_inspector)
+        for messages in (self.live.message, self.models.message):
+            messages.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.models.failed.connect(lambda text: self.live.show_error(text, kind="model"))
         self.status_timer = QTimer(self)
         self.status_timer.timeout.connect(self.update_status)
         self.status_timer.start(500)
         self._build_menu()
 
-        cams = [(bytes(d.id().data()).decode(errors="replace"), d.description()) for d in cameras()]
+        cams = [(camera_id(d), d.description()) for d in cameras()]
         self.live.populate_sources(cams)
-        provider = get_str(settings, "provider", "auto")
-        if self.live.provider_box.findText(provider) >= 0:
-            self.live.provider_box.setCurrentText(provider)
         model_path = model or Path(get_str(settings, "model", "") or DEFAULT_MODEL)
         if not model_path.exists() and model is None:
             model_path = DEFAULT_MODEL
         if model_path.exists():
-            self.live.load_model(model_path)
+            self.models.load(model_path)
         else:
             self.live.show_error(f"No model at {model_path}: use File > Open Model… to choose one.", kind="model")
         key = source or get_str(settings, "source", "")
@@ -69,13 +79,8 @@ class MainWindow(QMainWindow):
         except ImportError:  # the batch tab is optional; the live view works without it
             self.batch = None
             return
-        self.batch = BatchTab()
+        self.batch = BatchTab(self.state)
         self.add_tab(self.batch, "Batch")
-        self.batch.thresholds_changed.connect(lambda t: [self.live.set_threshold(k, v) for k, v in t.items()])
-
-    def _on_inspector(self, inspector: Inspector) -> None:
-        if self.batch is not None and hasattr(self.batch, "set_inspector"):
-            self.batch.set_inspector(inspector)
 
     def _build_menu(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -110,7 +115,7 @@ class MainWindow(QMainWindow):
     def open_model_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open model", str(DEFAULT_MODEL.parent), "ONNX models (*.onnx)")
         if path:
-            self.live.load_model(path)
+            self.models.load(path)
 
     def open_dialog(self, kind: str) -> None:
         start = get_str(self.settings, "last_dir", str(Path.home()))
@@ -125,17 +130,13 @@ class MainWindow(QMainWindow):
             paths = [folder] if folder else []
         if paths:
             self.open_paths([Path(p) for p in paths])
-        else:
-            self.live._select_source_item(get_str(self.settings, "source", "demo"))
 
     def open_paths(self, paths: list[Path]) -> bool:
         """A video file becomes the video source; image files and folders the image source."""
         if not paths:
             return False
         self.settings.setValue("last_dir", str(paths[0].parent if paths[0].is_file() else paths[0]))
-        if len(paths) == 1 and paths[0].suffix.lower() in VIDEO_SUFFIXES:
-            return self.live.open_source_key(f"video:{paths[0]}")
-        return self.live.open_source_key("images:" + "|".join(str(p) for p in paths))
+        return self.live.open_source_key(key_for_paths(paths))
 
     def choose_snapshot_dir(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Save snapshots in", get_str(self.settings, "snapshot_dir"))
@@ -153,7 +154,7 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def update_status(self) -> None:
-        inspector = self.live.inspector
+        inspector = self.state.inspector
         if inspector is None:
             self.model_label.setText("no model")
             self.model_label.setToolTip("")
@@ -181,7 +182,9 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
         self.live.shutdown()
-        if self.batch is not None and hasattr(self.batch, "shutdown"):
+        self.state.close()
+        self.models.shutdown()
+        if self.batch is not None:
             self.batch.shutdown()
         self.settings.sync()
         super().closeEvent(event)

@@ -20,7 +20,7 @@ from PySide6.QtMultimedia import (
     QVideoSink,
 )
 
-from fabricscope.sources.base import FrameSource
+from fabricscope.sources.base import Capabilities, FrameSource
 
 
 def frame_to_rgb(frame: QVideoFrame) -> np.ndarray | None:
@@ -69,8 +69,12 @@ def camera_resolutions(device: QCameraDevice) -> list[tuple[int, int]]:
 class CameraSource(_SinkSource):
     """A webcam. Missing, busy or unplugged cameras are reported through ``on_error``."""
 
+    capabilities = Capabilities(camera_resolution=True)
+
     def __init__(self, device: QCameraDevice, resolution: tuple[int, int] | None = None) -> None:
         super().__init__()
+        self.resolutions = tuple(camera_resolutions(device))
+        self.resolution = (int(resolution[0]), int(resolution[1])) if resolution is not None else None
         self.device = device
         self.device_id = bytes(device.id().data())
         self.name = device.description() or "camera"
@@ -112,6 +116,8 @@ class CameraSource(_SinkSource):
 
 class VideoFileSource(_SinkSource):
     """A video file played through QMediaPlayer (FFmpeg backend), optionally looping."""
+
+    capabilities = Capabilities(can_pause=True, loops=True)
 
     def __init__(self, path: str, loop: bool = True) -> None:
         super().__init__()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fabricscope.engine.imaging import ImageError, decode_image, is_image_path
-from fabricscope.sources.base import FrameSource
+from fabricscope.sources.base import Capabilities, FrameSource
 
 
 def images_in(paths: list[Path]) -> list[Path]:
@@ -22,7 +22,7 @@ def images_in(paths: list[Path]) -> list[Path]:
 class StillImages(FrameSource):
     """A list of image files; :meth:`step` moves through them (arrow keys in the app)."""
 
-    live = False
+    capabilities = Capabilities(live=False, steps=True)
 
     def __init__(self, paths: list[Path]) -> None:
         super().__init__()

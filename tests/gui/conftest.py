@@ -35,7 +35,7 @@ def make_window(qtbot, settings, toy_model):
         w.resize(1200, 800)
         w.show()
         windows.append(w)
-        qtbot.waitUntil(lambda: w.live.inspector is not None, timeout=10000)
+        qtbot.waitUntil(lambda: w.state.inspector is not None, timeout=10000)
         return w
 
     yield make

@@ -38,7 +38,7 @@ def test_video_file_reaches_the_panels_and_the_hole_head_fails(make_window, qtbo
     video = write_mjpeg_avi(tmp_path / "holes.avi", _frames(20, hole=True), fps=20)
     w = make_window(source=f"video:{video}")
     qtbot.waitUntil(lambda: w.live.results >= 3, timeout=10000)
-    assert w.live.source.frames_seen >= 3
+    assert w.state.source.frames_seen >= 3
     assert _verdict(w, "hole") == "FAIL"
     frame, inspection = w.live.current
     assert frame.shape == (224, 224, 3)
@@ -63,7 +63,7 @@ def test_verdicts_follow_the_frames(make_window, qtbot, tmp_path):
     w.live.panels["hole"].threshold.setValue(1.0)
     assert _verdict(w, "hole") == "PASS"
     assert w.live.results == results
-    assert w.live.inspector.thresholds["hole"] == 1.0
+    assert w.state.thresholds["hole"] == 1.0
 
 
 def test_demo_feed_reaches_the_panels(make_window, qtbot):
@@ -78,15 +78,15 @@ def test_demo_feed_reaches_the_panels(make_window, qtbot):
 
 def test_provider_switch_and_unavailable_provider_said_plainly(make_window, qtbot, tmp_path):
     w = make_window(source=f"images:{_save(tmp_path / 'c.png', fabric_like(3))}")
-    first = w.live.inspector
-    w.live.switch_provider("cpu")
-    qtbot.waitUntil(lambda: w.live.inspector is not first, timeout=10000)
-    assert w.live.inspector.provider_report.active == "cpu"
+    first = w.state.inspector
+    w.state.set_provider("cpu")
+    qtbot.waitUntil(lambda: w.state.inspector is not first, timeout=10000)
+    assert w.state.inspector.provider_report.active == "cpu"
     assert w.settings.value("provider") == "cpu"
-    second = w.live.inspector
-    w.live.switch_provider("tensorrt")  # not in this ONNX Runtime build
-    qtbot.waitUntil(lambda: w.live.inspector is not second, timeout=10000)
-    assert w.live.inspector.provider_report.active == "cpu"
+    second = w.state.inspector
+    w.state.set_provider("tensorrt")  # not in this ONNX Runtime build
+    qtbot.waitUntil(lambda: w.state.inspector is not second, timeout=10000)
+    assert w.state.inspector.provider_report.active == "cpu"
     assert "tensorrt was requested" in w.live.banner.text()
     assert w.live.banner.isVisible()
     w.update_status()
@@ -141,24 +141,24 @@ def test_failing_sources_are_said_and_the_app_goes_on(make_window, qtbot, tmp_pa
 
 def test_broken_model_is_refused_and_the_old_one_kept(make_window, qtbot, tmp_path):
     w = make_window(source=f"images:{_save(tmp_path / 'c.png', fabric_like(3))}")
-    old = w.live.inspector
+    old = w.state.inspector
     broken = build_toy_model(tmp_path / "broken.onnx", drop_outputs=("hole_prob",))
-    w.live.load_model(broken)
+    w.models.load(broken)
     qtbot.waitUntil(lambda: "hole_prob" in w.live.banner.text(), timeout=10000)
     assert "Still using toy.onnx" in w.live.banner.text()
-    assert w.live.inspector is old
+    assert w.state.inspector is old
     garbage = tmp_path / "garbage.onnx"
     garbage.write_bytes(b"not a model")
-    w.live.load_model(garbage)
+    w.models.load(garbage)
     qtbot.waitUntil(lambda: "garbage.onnx" in w.live.banner.text(), timeout=10000)
-    assert w.live.inspector is old and list(w.live.panels) == ["hole", "wrinkle"]
+    assert w.state.inspector is old and list(w.live.panels) == ["hole", "wrinkle"]
 
 
 def test_a_one_head_model_gets_one_panel(make_window, qtbot, tmp_path):
     w = make_window(source=f"images:{_save(tmp_path / 'c.png', fabric_like(4, hole_at=(2, 2)))}")
     heads = json.loads(toy_metadata()["fabricscope.heads"])[:1]
     one = build_toy_model(tmp_path / "one.onnx", metadata=toy_metadata(heads=heads))
-    w.live.load_model(one)
+    w.models.load(one)
     qtbot.waitUntil(lambda: list(w.live.panels) == ["hole"], timeout=10000)
     qtbot.waitUntil(lambda: w.live.current is not None and _verdict(w, "hole") == "FAIL", timeout=10000)
     assert [h.name for h in w.live.current[1].heads] == ["hole"]
@@ -196,15 +196,15 @@ class _Click:
 def test_settings_are_remembered(make_window, qtbot, settings, tmp_path):
     img = _save(tmp_path / "c.png", fabric_like(6))
     w = make_window(source=f"images:{img}")
-    w.live.set_threshold("wrinkle", 0.8)
+    w.state.set_threshold("wrinkle", 0.8)
     w.live.overlay_box.setCurrentIndex(w.live.overlay_box.findData("wrinkle"))
     w.live.opacity.setValue(70)
-    w.live.switch_provider("cpu")
-    qtbot.waitUntil(lambda: w.live.inspector.provider_report.requested == "cpu", timeout=10000)
+    w.state.set_provider("cpu")
+    qtbot.waitUntil(lambda: w.state.inspector.provider_report.requested == "cpu", timeout=10000)
     w.close()
     again = make_window(source=None)
-    assert again.live.source.name == "c.png"
-    assert again.live.thresholds["wrinkle"] == 0.8
+    assert again.state.source.name == "c.png"
+    assert again.state.thresholds["wrinkle"] == 0.8
     assert again.live.panels["wrinkle"].threshold.value() == 0.8
     assert again.live.overlay_box.currentData() == "wrinkle"
     assert again.live.opacity.value() == 70
@@ -222,7 +222,7 @@ def test_keyboard_freeze_snapshot_and_arrow_keys(make_window, qtbot, tmp_path):
     w.activateWindow()
     qtbot.waitUntil(lambda: w.live.current is not None, timeout=10000)
     qtbot.keyClick(w, Qt.Key.Key_Right)
-    qtbot.waitUntil(lambda: w.live.source.index == 1 and _verdict(w, "hole") == "FAIL", timeout=10000)
+    qtbot.waitUntil(lambda: w.state.source.index == 1 and _verdict(w, "hole") == "FAIL", timeout=10000)
     qtbot.keyClick(w, Qt.Key.Key_Space)
     assert w.live.frozen and w.live.freeze_button.isChecked()
     qtbot.keyClick(w, Qt.Key.Key_S)
@@ -256,7 +256,7 @@ def test_dropping_a_video_file_opens_it(make_window, qtbot, tmp_path):
     event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                        Qt.KeyboardModifier.NoModifier)
     w.dropEvent(event)
-    assert w.live.source.name == "drop.avi"
+    assert w.state.source.name == "drop.avi"
     qtbot.waitUntil(lambda: w.live.current is not None and w.live.current[0].shape == (224, 224, 3), timeout=10000)
     assert _verdict(w, "hole") == "PASS"
     assert w.settings.value("source") == f"video:{video}"
@@ -265,6 +265,6 @@ def test_dropping_a_video_file_opens_it(make_window, qtbot, tmp_path):
 def test_a_remembered_camera_that_is_gone_falls_back_to_the_demo_feed(make_window, qtbot, settings):
     settings.setValue("source", "camera:no-such-camera")
     w = make_window(source=None)
-    assert w.live.source.name == "Demo feed"
+    assert w.state.source.name == "Demo feed"
     assert w.live.banner.isVisible()
     assert w.live.banner.text() == "the camera used last time is not connected; showing the demo feed"

@@ -48,7 +48,7 @@ class ShiftingSource(FrameSource):
 def test_frames_changing_size_and_format_mid_stream(make_window, qtbot):
     w = make_window(source="demo")
     source = ShiftingSource()
-    w.live.set_source(source, "test:shifting")
+    w.state.set_source(source, "test:shifting")
     qtbot.waitUntil(lambda: source.sent > 40, timeout=15000)
     seen = set()
 
@@ -75,12 +75,12 @@ def test_rapid_source_and_provider_switching(make_window, qtbot, tmp_path):
     w = make_window(source="demo")
     for i in range(12):
         w.live.open_source_key("demo" if i % 2 else f"images:{still}")
-        w.live.switch_provider("cpu" if i % 3 else "auto")
+        w.state.set_provider("cpu" if i % 3 else "auto")
         qtbot.wait(20)
     # the last choices win: a still image, on cpu, and inspection goes on
     w.live.open_source_key(f"images:{still}")
-    w.live.switch_provider("cpu")
-    qtbot.waitUntil(lambda: w.live.inspector is not None and w.live.inspector.provider == "cpu", timeout=15000)
+    w.state.set_provider("cpu")
+    qtbot.waitUntil(lambda: w.state.inspector is not None and w.state.inspector.provider == "cpu", timeout=15000)
     qtbot.waitUntil(
         lambda: w.live.current is not None and w.live.current[0].shape == (224, 224, 3)
         and w.live.current[1].head("hole").strongest == (1, 1),

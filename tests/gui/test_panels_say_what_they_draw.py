@@ -19,9 +19,9 @@ WRINKLE = HeadSpec("wrinkle", "avg", ("smooth", "wrinkled"), "wrinkle_map", "wri
 NUMBER = r"[−+-]?\d+\.\d+"
 
 
-def head_result(spec: HeadSpec, class_map: np.ndarray, threshold: float | None = None) -> HeadResult:
+def head_result(spec: HeadSpec, class_map: np.ndarray) -> HeadResult:
     prob = float(softmax2(pool(class_map, spec.pooling).astype(np.float32))[1])  # as the ONNX graph does
-    return HeadResult(spec, class_map, prob, spec.threshold if threshold is None else threshold)
+    return HeadResult(spec, class_map, prob)
 
 
 def issue_map() -> np.ndarray:
@@ -60,7 +60,7 @@ def panel(qtbot):
 def test_max_head_headline_equals_the_strongest_drawn_cell_and_its_hover(panel) -> None:
     p = panel(HOLE)
     head = head_result(HOLE, issue_map())
-    p.show_head(head)
+    p.show_head(head, HOLE.threshold)
     headline = p.pooled.text()
     assert headline == f"P(hole) = max of the map = {head.prob:.2f}" and "max of the map" in headline
     assert p.verdict_text == "PASS"  # P = 0.22 < 0.45: no cell may read above the FAIL line either
@@ -81,7 +81,7 @@ def test_avg_head_hover_margins_average_to_the_headline(panel) -> None:
     p = panel(WRINKLE)
     class_map = np.random.default_rng(4).normal(0, 1.5, (2, 7, 7)).astype(np.float32)
     head = head_result(WRINKLE, class_map)
-    p.show_head(head)
+    p.show_head(head, WRINKLE.threshold)
     assert p.pooled.text() == f"P(wrinkled) = σ(mean cell margin) = {head.prob:.2f}"
     margins = []
     for r in range(7):
@@ -99,7 +99,7 @@ def test_avg_head_hover_margins_average_to_the_headline(panel) -> None:
 def test_pooling_lab_shows_the_pooled_scores(panel) -> None:
     p = panel(HOLE)
     head = head_result(HOLE, issue_map())
-    p.show_head(head)
+    p.show_head(head, HOLE.threshold)
     text = p.lab.formulas["max"].text()
     assert text.startswith("σ(max defect ") and " − max fine " in text
     defect, fine = head.pooled("max")[1], head.pooled("max")[0]
@@ -121,27 +121,27 @@ def test_live_badge_holds_fail_until_p_drops_below_threshold_minus_hold(panel) -
     seen_live, seen_batch = [], []
     for prob in (0.40, 0.46, 0.44, 0.435, 0.46, 0.44, 0.42, 0.44, 0.455):
         head = with_prob(prob)
-        live.show_head(head)
-        batch.show_head(head)
+        live.show_head(head, HOLE.threshold)
+        batch.show_head(head, HOLE.threshold)
         seen_live.append(live.verdict_text)
         seen_batch.append(batch.verdict_text)
     assert seen_batch == ["PASS", "FAIL", "PASS", "PASS", "FAIL", "PASS", "PASS", "PASS", "FAIL"]
     assert seen_live == ["PASS", "FAIL", "FAIL", "FAIL", "FAIL", "FAIL", "PASS", "PASS", "FAIL"]
-    live.show_head(with_prob(0.44))
+    live.show_head(with_prob(0.44), HOLE.threshold)
     assert live.held and "held" in live.verdict.text() and "0.02" in live.verdict.toolTip()
     # a new threshold is judged afresh: no hold across a threshold change
-    live.show_head(head_result(HOLE, with_prob(0.44).class_map, threshold=0.445))
+    live.show_head(head_result(HOLE, with_prob(0.44).class_map), 0.445)
     assert live.verdict_text == "PASS" and not live.held
 
 
 def test_cleared_panel_shows_nothing(panel) -> None:
     p = panel(HOLE)
-    p.show_head(head_result(HOLE, issue_map()))
+    p.show_head(head_result(HOLE, issue_map()), HOLE.threshold)
     p.clear()
     assert p.head is None and p.verdict_text == "" and p.verdict.text() == "–"
     assert not p.image.isVisible() and not p.marker.isVisible()
     assert p.pooled.text() == "P(hole) = –" and p.lab.values["max"].text() == "–"
-    p.show_head(head_result(HOLE, issue_map()))
+    p.show_head(head_result(HOLE, issue_map()), HOLE.threshold)
     assert p.image.isVisible()
 
 
@@ -174,4 +174,4 @@ def test_live_window_panels_agree_line_up_and_keep_the_model_name(make_window, q
     # a status message does not hide the model's name
     w.statusBar().showMessage("something else happened", 8000)
     w.update_status()
-    assert w.model_label.isVisible() and w.model_label.text() == f"model: {w.live.inspector.path.name}"
+    assert w.model_label.isVisible() and w.model_label.text() == f"model: {w.state.inspector.path.name}"
