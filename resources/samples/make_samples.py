@@ -51,7 +51,7 @@ def main() -> None:
     for name, seed, hole, wrinkled, fits in SAMPLES:
         while not fits(sample := generate(seed, SIZE, hole=hole, wrinkled=wrinkled, realism=True)):
             seed += 1
-        Image.fromarray(sample.image).save(HERE / name, quality=85, optimize=True)
+        Image.fromarray(sample.image).save(HERE / name, quality=75, optimize=True)
         print(f"{name}: seed {seed}, {sample.kind}")
 
 
