@@ -199,7 +199,7 @@ def test_extend_trains_a_finished_run_on_with_a_warm_restart(tmp_path, arrays):
 
 
 def test_extend_needs_resume_and_stays_out_of_the_recorded_command(tmp_path, capsys):
-    from fabricscope.train.__main__ import COMMAND, command_of, main
+    from fabricscope.train.fit import COMMAND, command_of, main
 
     with pytest.raises(SystemExit) as e:
         main(["--quick", "--out", str(tmp_path), "--extend"])
