@@ -71,3 +71,19 @@ def test_calibration_error_is_zero_when_p_says_how_often_and_large_when_it_does_
     honest = rng.random(p.size) < p
     assert calibration_error(p, honest) < 0.02
     assert calibration_error(np.full(1000, 0.95), np.zeros(1000, bool)) == pytest.approx(0.95)
+
+
+def test_threshold_for_false_alarms_keeps_the_budget_at_the_highest_recall():
+    from fabricscope.train.calibrate import threshold_for_false_alarms
+
+    rng = np.random.default_rng(4)
+    neg, pos = rng.beta(2, 5, 1000), rng.beta(5, 2, 800)
+    probs = np.concatenate([pos, neg])
+    labels = np.concatenate([np.ones(pos.size, bool), np.zeros(neg.size, bool)])
+    point = threshold_for_false_alarms(probs, labels, 0.05, "toy")
+    assert point.false_alarms <= 0.05 and point.false_alarms >= 0.049  # the budget, used up
+    # one step lower would break the budget: the threshold is as low (recall as high) as it may be
+    below = np.sort(neg)[::-1][int(0.05 * neg.size)]
+    assert below < point.threshold and (neg >= below).mean() > 0.05
+    assert point.recall == pytest.approx((pos >= point.threshold).mean())
+    assert "5%" in point.rule

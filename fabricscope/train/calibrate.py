@@ -8,8 +8,12 @@ the map the app draws stays exactly the map that was pooled. The export folds 1/
 1x1 conv (weights and bias), so the graph is unchanged. T is fitted by the negative log-likelihood of
 the validation labels: a model that is over-confident on generated fabric (T > 1) learns to say less.
 
-The threshold of a head is then set for a stated operating point, e.g. "recall >= 0.95 at the lowest
-false-alarm rate": missing a hole costs an inspector more than a second look at a knot.
+The threshold of a head is then set for a stated operating point on the validation set, which the
+shipped recipe renders with the realistic renderer (hard negatives: knots, slubs, dark prints; a
+phone-like camera): "false alarms <= 5% at the highest recall", the false-alarm half of the target
+for photographs (recall >= 0.8 at <= 5% false alarms). A recall rule ("recall >= 0.95 at the lowest
+false-alarm rate") put 40% of that validation set's intact cloth over the line: an inspector would
+stop trusting the badge.
 """
 
 from __future__ import annotations
@@ -19,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 EPS = 1e-7
-# the shipped operating points: (head, least recall on the validation set)
-OPERATING_RECALL = {"hole": 0.95, "wrinkle": 0.90}
+# the shipped operating points: the most false alarms each head may raise on the validation set
+OPERATING_FALSE_ALARMS = {"hole": 0.05, "wrinkle": 0.05}
 
 
 def margins(probs: np.ndarray) -> np.ndarray:
@@ -84,6 +88,32 @@ def threshold_for_recall(probs: np.ndarray, labels: np.ndarray, recall: float, c
     return OperatingPoint(
         threshold=t,
         rule=f"recall >= {recall:.2f} at the lowest false-alarm rate",
+        recall=float((pos >= t).mean()),
+        false_alarms=float((neg >= t).mean()),
+        chosen_on=chosen_on,
+    )
+
+
+def threshold_for_false_alarms(
+    probs: np.ndarray, labels: np.ndarray, false_alarms: float, chosen_on: str
+) -> OperatingPoint:
+    """The lowest threshold that flags at most ``false_alarms`` of the negatives: the highest recall within
+    that budget. Placed halfway between the last negative it lets through and the next one above."""
+    p = np.asarray(probs, np.float64)
+    y = np.asarray(labels, bool)
+    pos, neg = p[y], np.sort(p[~y])[::-1]
+    if len(pos) == 0 or len(neg) == 0:
+        raise ValueError("an operating point needs positive and negative validation images")
+    allowed = int(np.floor(false_alarms * len(neg)))  # negatives that may score >= t
+    if allowed >= len(neg):
+        t = 0.01
+    else:
+        above, below = (neg[allowed - 1] if allowed else 1.0), neg[allowed]
+        t = (above + below) / 2.0 if above > below else float(np.nextafter(below, 1.0))
+    t = float(np.clip(t, 0.01, 0.99))
+    return OperatingPoint(
+        threshold=t,
+        rule=f"false alarms <= {false_alarms:.0%} at the highest recall",
         recall=float((pos >= t).mean()),
         false_alarms=float((neg >= t).mean()),
         chosen_on=chosen_on,

@@ -145,8 +145,8 @@ def compare(
     labels = Labels.of(test)
     scored = []
     for path in (new_model, base_model):
-        predict, meta = onnx_predictor(path, threads)
-        scored.append(scores_of(run_batched(predict, test.images), test, labels, shipped_thresholds(meta)))
+        predict, spec = onnx_predictor(path, threads)
+        scored.append(scores_of(run_batched(predict, test.images), test, labels, shipped_thresholds(spec)))
     return {
         "new": str(new_model),
         "baseline": str(base_model),

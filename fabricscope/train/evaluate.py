@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from fabricscope.engine.contract import ModelSpec
+from fabricscope.engine.inspector import Inspector
 from fabricscope.synth.renderers import RENDERERS, render
 from fabricscope.train.data import OTHER_SEED0, SHIFT_SEED0, TEST_SEED0, Arrays, build
 from fabricscope.train.metrics import Predict, auroc, figures, run_batched
@@ -26,27 +28,26 @@ from fabricscope.train.metrics import Predict, auroc, figures, run_batched
 DIRECTIONS = ((0, 1), (1, 0), (1, 1), (1, -1), (0, -1), (-1, 0), (-1, -1), (-1, 1))
 
 
-def onnx_predictor(path: Path, threads: int = 2) -> tuple[Predict, dict[str, str]]:
-    import onnxruntime as ort
-
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
-    meta = dict(sess.get_modelmeta().custom_metadata_map)
-    heads = json.loads(meta["fabricscope.heads"])
-    names = [o.name for o in sess.get_outputs()]
+def onnx_predictor(path: Path, threads: int = 2) -> tuple[Predict, ModelSpec]:
+    """A metrics.Predict backed by the app's own :class:`Inspector` (the contract checked as the app checks
+    it, CPU provider), and the file's parsed metadata."""
+    inspector = Inspector(path, provider="cpu", threads=threads)
 
     def predict(images: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        outs = dict(zip(names, sess.run(None, {"image": np.ascontiguousarray(images)}), strict=True))
-        return {h["name"]: (outs[h["map"]], outs[h["prob"]]) for h in heads}
+        results = inspector.run(np.ascontiguousarray(images))
+        out = {}
+        for head in inspector.spec.heads:
+            answers = [r.head(head.name) for r in results]
+            p = np.array([a.prob for a in answers], np.float32)
+            out[head.name] = (np.stack([a.class_map for a in answers]), np.stack([1.0 - p, p], axis=1))
+        return out
 
-    return predict, meta
+    return predict, inspector.spec
 
 
-def shipped_thresholds(meta: dict[str, str]) -> dict[str, float]:
+def shipped_thresholds(spec: ModelSpec) -> dict[str, float]:
     """Each head's threshold as the file ships it (from its metadata)."""
-    return {h["name"]: float(h["threshold"]) for h in json.loads(meta["fabricscope.heads"])}
+    return {h.name: h.threshold for h in spec.heads}
 
 
 def shift_study(
@@ -170,8 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.update_card and args.renderer != "training":
         ap.error("--update-card stores the held-out figures of the training renderer only")
-    predict, meta = onnx_predictor(args.model, args.threads)
-    thresholds = shipped_thresholds(meta)
+    predict, spec = onnx_predictor(args.model, args.threads)
+    thresholds = shipped_thresholds(spec)
     out = evaluate(predict, thresholds, args.n, args.n_shift, renderer=args.renderer)
     print(json.dumps(out, indent=2))
     if args.json:
@@ -181,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.update_card:
         from fabricscope.train.export import update_card
 
-        card = json.loads(meta.get("fabricscope.card", "{}"))
+        card = dict(spec.card)
         card["evaluation"] = compact(out)
         update_card(args.model, card)
     return 0

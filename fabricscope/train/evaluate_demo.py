@@ -76,8 +76,8 @@ def score_seed(predict: Predict, thresholds: dict[str, float], seed: int, demo: 
 
 def score_model(path: Path, demos: dict[int, DemoFrames], threads: int = 2) -> dict[str, Any]:
     """``path``'s figures on each seed's frames (rendered once, shared by every model scored)."""
-    predict, meta = onnx_predictor(path, threads)
-    thresholds = shipped_thresholds(meta)
+    predict, spec = onnx_predictor(path, threads)
+    thresholds = shipped_thresholds(spec)
     return {
         "model": str(path),
         "thresholds": thresholds,

@@ -37,7 +37,13 @@ import torch
 
 from fabricscope.synth.renderers import RENDERERS
 from fabricscope.train import data as D
-from fabricscope.train.calibrate import OPERATING_RECALL, fit_temperature, margins, sigmoid, threshold_for_recall
+from fabricscope.train.calibrate import (
+    OPERATING_FALSE_ALARMS,
+    fit_temperature,
+    margins,
+    sigmoid,
+    threshold_for_false_alarms,
+)
 from fabricscope.train.data_cache import build_cached
 from fabricscope.train.export import export_onnx, update_card
 from fabricscope.train.metrics import auroc, run_batched
@@ -394,8 +400,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.from_checkpoint:
         net = load_checkpoint(args.from_checkpoint, calibrated=False)  # calibrated again below, for --views
         card = checkpoint_card(args, raw)
-        print(f"rendering {args.n_val} validation images ...", flush=True)
-        val_set = D.build(args.n_val, D.VAL_SEED0, workers=args.workers)
+        print(f"rendering {args.n_val} validation images ({args.renderer} renderer) ...", flush=True)
+        val_set = build_cached(args.data_cache, args.n_val, D.VAL_SEED0, workers=args.workers, renderer=args.renderer)
         tl = None
     else:
         print(f"rendering {args.n_train} training + {args.n_val} validation images ...", flush=True)
@@ -429,14 +435,14 @@ def main(argv: list[str] | None = None) -> int:
     predict = torch_predictor(net, args.threads)
     val = run_batched(predict, val_set.images)
     labels = {"hole": val_set.has_hole, "wrinkle": val_set.wrinkled}
-    chosen_on = f"{len(val_set)} validation images ({args.renderer if tl is not None else 'training'} renderer)"
+    chosen_on = f"{len(val_set)} validation images ({args.renderer} renderer)"
     thresholds, calibration, temperatures = {}, {}, {}
     for name in net.head_names:
         probs = val[name][1][:, 1]
         temperature = fit_temperature(probs, labels[name])
         temperatures[name] = temperature
         cal_probs = sigmoid(margins(probs) / temperature)
-        point = threshold_for_recall(cal_probs, labels[name], OPERATING_RECALL[name], chosen_on)
+        point = threshold_for_false_alarms(cal_probs, labels[name], OPERATING_FALSE_ALARMS[name], chosen_on)
         thresholds[name] = round(point.threshold, 4)
         calibration[name] = {"temperature": round(temperature, 4), "operating_point": point.to_json()}
         val[name] = (val[name][0], np.stack([1 - cal_probs, cal_probs], axis=1))
