@@ -296,9 +296,9 @@ def test_stages_option_reads_and_writes_the_backbone_layout():
     from fabricscope.train.fit import parse
     from fabricscope.train.model import DEFAULT_STAGES, FabricNet, format_stages, parse_stages
 
-    assert parse([]).stages == DEFAULT_STAGES  # the shipped model's layout
+    assert parse([]).stages == DEFAULT_STAGES  # the vgg backbone's layout (the ninth model's)
     assert format_stages(DEFAULT_STAGES) == "16:1,32,64:1,96:1,144:1"
-    eighth = parse(["--stages", "16, 32,64:1,96:1,144:1"]).stages  # the eighth model's layout
+    eighth = parse(["--backbone", "vgg", "--stages", "16, 32,64:1,96:1,144:1"]).stages  # the eighth model's layout
     assert eighth == ((16, 0), (32, 0), (64, 1), (96, 1), (144, 1))
     assert parse_stages(format_stages(eighth)) == eighth
     net = FabricNet(stages=eighth)
@@ -308,7 +308,9 @@ def test_stages_option_reads_and_writes_the_backbone_layout():
         with pytest.raises(ValueError, match=why):
             parse_stages(bad)
         with pytest.raises(SystemExit):
-            parse(["--stages", bad])
+            parse(["--backbone", "vgg", "--stages", bad])
+    with pytest.raises(SystemExit):  # the default backbone, lite0, has no stages to shape
+        parse(["--stages", "16,32,64,96,144"])
 
 
 def test_a_run_with_other_stages_saves_them_and_a_resume_must_repeat_them(tmp_path, capsys):
@@ -319,7 +321,7 @@ def test_a_run_with_other_stages_saves_them_and_a_resume_must_repeat_them(tmp_pa
     # extra convs, so the checkpoint's own record of it must be what loads
     layout = "8,8:1,16,16,16"
     state = tmp_path / "run.pt"
-    base = ["--quick", "--out", str(tmp_path), "--no-eval", "--state", str(state)]
+    base = ["--quick", "--out", str(tmp_path), "--no-eval", "--state", str(state), "--backbone", "vgg"]
     assert main([*base, "--stages", layout]) == 0
     net = load_checkpoint(tmp_path / "fabric_inspector.pt")
     assert net.stages == ((8, 0), (8, 1), (16, 0), (16, 0), (16, 0))
