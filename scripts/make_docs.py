@@ -461,7 +461,54 @@ def block_card_training_run(models: Path) -> str:
     )
 
 
+AB_FILES = ("tenth_vs_ninth_training.json", "tenth_vs_ninth_realistic.json", "tenth_vs_ninth_other.json")
+AB_FIGURES = (
+    ("hole_auroc", "hole AUROC", f3),
+    ("hole_recall", "holes flagged", pct),
+    ("hole_false_alarms", "hole false alarms", pct),
+    ("localisation_within_1_cell", "strongest cell on or next to the hole", pct),
+    ("localisation_exact_cell", "strongest cell exactly on the hole", pct),
+    ("hole_calibration_error", "hole calibration error", f3),
+    ("wrinkle_auroc", "wrinkle AUROC", f3),
+    ("wrinkle_recall", "wrinkled flagged", pct),
+    ("wrinkle_false_alarms", "wrinkle false alarms", pct),
+    ("wrinkle_calibration_error", "wrinkle calibration error", f3),
+)
+
+
+def _signed(value: float, fmt: Callable[[float], str]) -> str:
+    if fmt is pct:
+        return f"{value * 100:+.1f}"
+    return f"{value:+.3f}"
+
+
+def block_card_ab(models: Path) -> str:
+    """Card: the shipped (tenth) model against the ninth on the same images of each renderer, with the
+    95% paired-bootstrap interval of each difference, from ``python -m fabricscope.train compare``."""
+    sources = [load(models, name) for name in AB_FILES]
+    header = ["figure (ninth -> tenth; difference [95% interval])"]
+    for src in sources:
+        renderer = src.get("renderer")
+        header.append(f"{RENDERER_LABELS.get(str(renderer), str(renderer))} ({count(src.number('n_images'))})")
+    rows = []
+    for key, label, fmt in AB_FIGURES:
+        row = [label]
+        for src in sources:
+            base, new = src.number("figures", key, "baseline"), src.number("figures", key, "new")
+            lo, hi = src.number("figures", key, "ci95_low"), src.number("figures", key, "ci95_high")
+            row.append(
+                f"{fmt(base)} -> {fmt(new)}; {_signed(new - base, fmt)} "
+                f"[{_signed(lo, fmt)}, {_signed(hi, fmt)}]"
+            )
+        rows.append(row)
+    note = "Percentages differ in points. Each model at its own shipped thresholds; files: " + ", ".join(
+        f"`{name}`" for name in AB_FILES
+    )
+    return table(header, rows) + "\n" + note + ".\n"
+
+
 BLOCKS: dict[str, Callable[[Path], str]] = {
+    "card-ab": block_card_ab,
     "model-figures": block_model_figures,
     "card-evaluation": block_card_evaluation,
     "card-by-size": block_card_by_size,
@@ -474,6 +521,7 @@ BLOCKS: dict[str, Callable[[Path], str]] = {
 DOCS: dict[str, tuple[str, ...]] = {
     "README.md": ("model-figures",),
     "models/README.md": (
+        "card-ab",
         "card-evaluation",
         "card-by-size",
         "card-by-cloth",

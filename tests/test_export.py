@@ -45,7 +45,8 @@ def _run(session: ort.InferenceSession, x: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def test_size_and_single_file():
-    assert MODEL.stat().st_size <= 10 * 1024 * 1024
+    # the pretrained EfficientNet-Lite0 backbone: 13.5 MB in float32; issue #30 allows up to 20 MB
+    assert MODEL.stat().st_size <= 20 * 1024 * 1024
     onnx.checker.check_model(str(MODEL))
 
 
@@ -59,7 +60,9 @@ def test_metadata_parses():
     assert (wrinkle.map_output, wrinkle.prob_output) == ("wrinkle_map", "wrinkle_prob")
     assert 0 < hole.threshold < 1 and 0 < wrinkle.threshold < 1
     assert spec.input_size == 224 and spec.stride == 32
-    assert 32 <= spec.receptive_field <= 448
+    # theoretical receptive field: 179 px for the ninth (VGG-style), 851 px for EfficientNet-Lite0, whose
+    # 5x5 depthwise convs at strides 16 and 32 reach past the image (the app clips the drawn region)
+    assert 32 <= spec.receptive_field <= 1024
     for key in ("data", "architecture", "training_command", "evaluation"):
         assert key in spec.card, key
     assert "python -m fabricscope.train" in spec.card["training_command"]
