@@ -486,7 +486,7 @@ def block_card_ab(models: Path) -> str:
     """Card: the shipped (tenth) model against the ninth on the same images of each renderer, with the
     95% paired-bootstrap interval of each difference, from ``python -m fabricscope.train compare``."""
     sources = [load(models, name) for name in AB_FILES]
-    header = ["figure (ninth -> tenth; difference [95% interval])"]
+    header = ["figure (ninth -> tenth; difference [interval])"]
     for src in sources:
         renderer = src.get("renderer")
         header.append(f"{RENDERER_LABELS.get(str(renderer), str(renderer))} ({count(src.number('n_images'))})")
