@@ -39,6 +39,18 @@ class Arrays:
         """Hole pixels per image (exact: the 4x4 blocks hold counts, not flags)."""
         return self.masks.reshape(len(self.masks), -1).sum(1, dtype=np.int64)
 
+    def __add__(self, other: Arrays) -> Arrays:
+        """Both sets, this one first."""
+        return Arrays(
+            np.concatenate([self.images, other.images]),
+            np.concatenate([self.masks, other.masks]),
+            np.concatenate([self.has_hole, other.has_hole]),
+            np.concatenate([self.wrinkled, other.wrinkled]),
+            self.kinds + other.kinds,
+            self.hole_centres + other.hole_centres,
+            self.hole_sizes + other.hole_sizes,
+        )
+
 
 def _render(args: tuple[int, int, str]) -> tuple:
     seed, size, renderer = args

@@ -444,9 +444,12 @@ def main(argv: list[str] | None = None) -> int:
     # calibration on the validation set, with the exported graph's maths (views included): a temperature
     # per head folded into its 1x1 conv, then each threshold at its operating point (fabricscope.train.calibrate)
     predict = torch_predictor(net, args.threads)
+    chosen_on = f"{len(val_set)} validation images ({args.renderer} renderer)"
+    if args.renderer != "training":  # the thresholds must hold under the plain camera too (the demo feed's)
+        val_set = val_set + build_cached(args.data_cache, args.n_val, D.VAL_SEED0, workers=args.workers)
+        chosen_on = f"{len(val_set)} validation images ({args.n_val} each, {args.renderer} and training renderers)"
     val = run_batched(predict, val_set.images)
     labels = {"hole": val_set.has_hole, "wrinkle": val_set.wrinkled}
-    chosen_on = f"{len(val_set)} validation images ({args.renderer} renderer)"
     thresholds, calibration, temperatures = {}, {}, {}
     for name in net.head_names:
         probs = val[name][1][:, 1]
