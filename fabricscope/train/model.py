@@ -12,6 +12,7 @@ The exported graph may average each head's map over flipped views of the input b
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import torch
@@ -52,6 +53,17 @@ def format_stages(stages: tuple[tuple[int, int], ...]) -> str:
 class Geometry:
     stride: int
     receptive_field: int
+
+
+def conv_geometry(modules: Iterable[nn.Module]) -> Geometry:
+    """Stride and receptive field of the convolutions among ``modules``, taken in execution order."""
+    rf, jump = 1, 1
+    for m in modules:
+        if isinstance(m, nn.Conv2d):
+            k, s = m.kernel_size[0], m.stride[0]
+            rf += (k - 1) * jump
+            jump *= s
+    return Geometry(stride=jump, receptive_field=rf)
 
 
 def conv_bn(cin: int, cout: int, stride: int) -> nn.Sequential:
@@ -106,15 +118,7 @@ class FabricNet(nn.Module):
 
     def geometry(self) -> Geometry:
         """Stride and receptive field (pixels) of one map cell, from the layer list."""
-        rf, jump = 1, 1
-        for m in self.backbone.modules():
-            if isinstance(m, nn.Conv2d):
-                k, s = m.kernel_size[0], m.stride[0]
-                rf += (k - 1) * jump
-                jump *= s
-        for m in self.heads.values():
-            rf += (m.kernel_size[0] - 1) * jump
-        return Geometry(stride=jump, receptive_field=rf)
+        return conv_geometry([*self.backbone.modules(), *self.heads.values()])
 
 
 def view_averaged_maps(net: FabricNet, x: torch.Tensor, views: int) -> list[torch.Tensor]:

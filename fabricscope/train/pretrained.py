@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from fabricscope.train.model import VIEWS, Geometry
+from fabricscope.train.model import VIEWS, Geometry, conv_geometry
 
 BACKBONES = ("vgg", "lite0")
 LITE0_FEATURES = 1280
@@ -102,10 +102,4 @@ class PretrainedNet(nn.Module):
 
     def geometry(self) -> Geometry:
         """Stride and receptive field of one map cell, from the convolutions in execution order."""
-        rf, jump = 1, 1
-        for m in self.features.modules():
-            if isinstance(m, nn.Conv2d):
-                k, s = m.kernel_size[0], m.stride[0]
-                rf += (k - 1) * jump
-                jump *= s
-        return Geometry(stride=jump, receptive_field=rf)
+        return conv_geometry(self.features.modules())
