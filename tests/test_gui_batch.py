@@ -228,6 +228,8 @@ def test_selecting_a_row_decodes_it_and_shows_its_inspection(qtbot, tab: BatchTa
     assert rgb.shape == (224, 224, 3)
     assert tab.judge.flag(inspection.head("hole")) and inspection.head("hole").strongest == (3, 4)
     assert "a07.png" in tab.detail_title.text()
+    # the first selection's title carries its verdicts, not the "loading" it showed while decoding
+    assert "loading" not in tab.detail_title.text() and "hole" in tab.detail_title.text()
     # The live view's widgets: the frame with the deciding head's overlay, one 7x7 panel per head.
     detail = tab.detail
     assert detail.feed.frame_size == (224, 224)

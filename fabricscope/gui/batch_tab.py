@@ -457,8 +457,8 @@ class BatchTab(QWidget):
             return
         entry = self.model.results.entries[row]
         assert entry.inspection is not None  # error rows are never decoded
-        self._show_title()
         self.detail.show_result(rgb, entry.inspection)  # type: ignore[arg-type]
+        self._show_title()  # after show_result: the title needs the detail's inspection
         self.selection_ready.emit(rgb, entry.inspection, entry.path)
 
     def _show_title(self) -> None:
