@@ -328,3 +328,13 @@ def test_a_run_with_other_stages_saves_them_and_a_resume_must_repeat_them(tmp_pa
     capsys.readouterr()
     assert main([*base, "--resume"]) == 2  # without --stages: the shipped layout, not the saved run's
     assert f"stages was '8,8:1,16,16,16', now '{format_stages(DEFAULT_STAGES)}'" in capsys.readouterr().err
+
+
+def test_renderer_defaults_to_realistic_and_variety_still_means_varied():
+    from fabricscope.train.fit import parse
+
+    assert parse([]).renderer == "realistic"  # the shipped (tenth) recipe
+    assert parse(["--variety"]).renderer == "varied"
+    assert parse(["--renderer", "training"]).renderer == "training"
+    with pytest.raises(SystemExit):
+        parse(["--variety", "--renderer", "training"])

@@ -106,8 +106,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument(
         "--renderer",
         choices=TRAINING_RENDERERS,
-        default="realistic",
-        help="the generator of the training and validation images (see fabricscope.synth.renderers)",
+        default=None,
+        help="the generator of the training and validation images (default: realistic; see "
+        "fabricscope.synth.renderers)",
     )
     ap.add_argument(
         "--optimizer", choices=tuple(PEAK_LR), help="sgd: Nesterov momentum 0.9 (default: sgd for vgg, adamw for lite0)"
@@ -212,10 +213,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         args.stages = DEFAULT_STAGES
     elif args.backbone != "vgg":
         ap.error("--stages shapes the vgg backbone; add --backbone vgg (the default backbone is lite0)")
-    if args.variety and args.renderer != "training":
+    if args.variety and args.renderer not in (None, "varied"):
         ap.error("--variety is --renderer varied; give one of them")
-    if args.variety:
-        args.renderer = "varied"
+    args.renderer = "varied" if args.variety else (args.renderer or "realistic")
     if args.optimizer is None:
         args.optimizer = "adamw" if args.backbone == "lite0" else "sgd"
     if args.lr is None:
