@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fabricscope.train.calibrate import fit_temperature, margins, nll, sigmoid, threshold_for_recall
+from fabricscope.train.calibrate import fit_temperature, margins, nll, sigmoid, threshold_for_false_alarms
 
 
 def test_an_overconfident_head_gets_a_temperature_above_one_and_a_better_likelihood():
@@ -28,23 +28,9 @@ def test_a_calibrated_head_keeps_temperature_near_one():
     assert fit_temperature(sigmoid(m), labels) == pytest.approx(1.0, abs=0.12)
 
 
-def test_threshold_for_recall_keeps_the_recall_at_the_lowest_false_alarm_rate():
-    probs = np.array([0.95, 0.9, 0.8, 0.3, 0.2, 0.85, 0.25, 0.1, 0.05, 0.01])
-    labels = np.array([1, 1, 1, 1, 1, 0, 0, 0, 0, 0], bool)
-    point = threshold_for_recall(probs, labels, 0.8, "toy")
-    # four of five positives must pass: 0.3 is the lowest kept, the threshold sits between 0.25 and 0.3
-    assert 0.25 < point.threshold <= 0.3
-    assert point.recall == pytest.approx(0.8)
-    assert point.false_alarms == pytest.approx(0.2)  # 0.85 alone
-    # any higher threshold loses the recall
-    assert (probs[labels] >= point.threshold + 0.03).mean() < 0.8
-    full = threshold_for_recall(probs, labels, 1.0, "toy")
-    assert full.recall == 1.0 and full.threshold <= 0.2
-
-
-def test_threshold_for_recall_needs_both_classes():
+def test_an_operating_point_needs_both_classes():
     with pytest.raises(ValueError, match="positive and negative"):
-        threshold_for_recall(np.array([0.2, 0.4]), np.array([1, 1], bool), 0.9, "toy")
+        threshold_for_false_alarms(np.array([0.2, 0.4]), np.array([1, 1], bool), 0.05, "toy")
 
 
 def test_a_temperature_folded_into_the_heads_divides_the_pooled_margin():
@@ -74,8 +60,6 @@ def test_calibration_error_is_zero_when_p_says_how_often_and_large_when_it_does_
 
 
 def test_threshold_for_false_alarms_keeps_the_budget_at_the_highest_recall():
-    from fabricscope.train.calibrate import threshold_for_false_alarms
-
     rng = np.random.default_rng(4)
     neg, pos = rng.beta(2, 5, 1000), rng.beta(5, 2, 800)
     probs = np.concatenate([pos, neg])

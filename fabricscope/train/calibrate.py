@@ -72,27 +72,6 @@ class OperatingPoint:
         }
 
 
-def _point(t: float, rule: str, pos: np.ndarray, neg: np.ndarray, chosen_on: str) -> OperatingPoint:
-    t = float(np.clip(t, 0.01, 0.99))
-    recall, false_alarms = float((pos >= t).mean()), float((neg >= t).mean())
-    return OperatingPoint(threshold=t, rule=rule, recall=recall, false_alarms=false_alarms, chosen_on=chosen_on)
-
-
-def threshold_for_recall(probs: np.ndarray, labels: np.ndarray, recall: float, chosen_on: str) -> OperatingPoint:
-    """The highest threshold whose recall on (probs, labels) is at least ``recall``: the lowest false-alarm
-    rate that keeps it. Placed halfway below the last positive it must keep, inside (0.01, 0.99)."""
-    p = np.asarray(probs, np.float64)
-    y = np.asarray(labels, bool)
-    pos, neg = np.sort(p[y])[::-1], p[~y]
-    if len(pos) == 0 or len(neg) == 0:
-        raise ValueError("an operating point needs positive and negative validation images")
-    keep = int(np.ceil(recall * len(pos)))  # positives that must score >= t
-    last = pos[keep - 1]
-    below = p[p < last]
-    t = (last + below.max()) / 2.0 if len(below) else last
-    return _point(t, f"recall >= {recall:.2f} at the lowest false-alarm rate", pos, neg, chosen_on)
-
-
 def threshold_for_false_alarms(
     probs: np.ndarray, labels: np.ndarray, false_alarms: float, chosen_on: str
 ) -> OperatingPoint:
@@ -109,4 +88,11 @@ def threshold_for_false_alarms(
     else:
         above, below = (neg[allowed - 1] if allowed else 1.0), neg[allowed]
         t = (above + below) / 2.0 if above > below else float(np.nextafter(below, 1.0))
-    return _point(t, f"false alarms <= {false_alarms:.0%} at the highest recall", pos, neg, chosen_on)
+    t = float(np.clip(t, 0.01, 0.99))
+    return OperatingPoint(
+        threshold=t,
+        rule=f"false alarms <= {false_alarms:.0%} at the highest recall",
+        recall=float((pos >= t).mean()),
+        false_alarms=float((neg >= t).mean()),
+        chosen_on=chosen_on,
+    )

@@ -174,15 +174,15 @@ def load_checkpoint(path: str | os.PathLike, calibrated: bool = True) -> FabricN
     """The network of a ``.pt`` file written by the training command (plain state dict or with layout):
     a FabricNet, or a PretrainedNet where the file says ``backbone: lite0``. ``calibrated``: with the
     head temperatures the file records applied, as in the exported graph (False: the weights as trained)."""
-    net = _load(path)
     obj = torch.load(path, map_location="cpu", weights_only=True)
-    if calibrated and isinstance(obj, dict) and obj.get("temperatures"):
+    net = _network(obj)
+    if calibrated and obj.get("temperatures"):
         apply_temperatures(net, obj["temperatures"])
     return net
 
 
-def _load(path: str | os.PathLike) -> FabricNet:
-    obj = torch.load(path, map_location="cpu", weights_only=True)
+def _network(obj: dict) -> FabricNet:
+    """The network a loaded checkpoint describes, with its weights as saved."""
     state = obj["state_dict"] if "state_dict" in obj else obj
     heads = tuple(tuple(h) for h in obj["heads"]) if "heads" in obj else (("hole", "max"), ("wrinkle", "avg"))
     views = int(obj.get("views", 1))
